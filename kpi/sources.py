@@ -1,0 +1,354 @@
+"""Reading export files as field offices produce them into one raw table.
+
+A source file (CSV/TXT in any of the field encodings and separators, gzipped or not, or an Excel
+workbook) becomes a temporary DuckDB table `raw_rows(ordinal, is_blank, is_total, <canonical> ...)`
+holding every data row below the header as trimmed text. Only columns that map to a canonical field
+are copied, so personal data (names, phones, addresses, ID numbers) never enters a table.
+Parsing values and applying the bad-value rules is the importer's job (`kpi.importer`).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import hashlib
+import re
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from kpi.fields import FIELD_BY_NAME, FIELDS, REQUIRED, accepted_spellings, exact_key, match_header, nfc
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".txt.gz", ".tsv.gz")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+DELIMITERS = (";", ",", "\t", "|")
+HEADER_SEARCH_ROWS = 50
+TOTAL_ROW_PATTERN = r"^(tong cong|tong so|tong|cong)\b"
+# Decomposed Vietnamese: combining marks U+0300..U+036F in UTF-8.
+_COMBINING = re.compile(rb"\xcc[\x80-\xbf]|\xcd[\x80-\xaf]")
+_BLANK_LINE = re.compile(rb"\n\r?(?=\n)")
+
+
+class ImportRefused(Exception):
+    """A file that cannot be imported at all; the message says what was expected."""
+
+    def __init__(self, file: str, message: str) -> None:
+        super().__init__(f"{file}: {message}")
+        self.file = file
+        self.message = message
+
+
+@dataclass
+class Layout:
+    """Where the data is in a file and which column is which canonical field."""
+
+    file_format: str
+    header_row: int  # 1-based
+    headers: list[str]
+    mapping: dict[int, str]  # column position -> canonical field
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet_name: str | None = None
+    # For text files: ordinal offsets of blank lines DuckDB skips, to recover file row numbers.
+    blank_offsets: list[int] = field(default_factory=list)
+    needs_nfc: bool = False
+
+    def row_number_sql(self, ordinal: str = "ordinal") -> str:
+        """SQL giving the file's row number (as a spreadsheet shows it) of a raw row; binds $header_row
+        and $blank_offsets."""
+        return f"({ordinal} + $header_row + len(list_filter($blank_offsets, lambda x: x < {ordinal})))"
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of the file as received, to recognise the same export imported twice."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_format(path: Path) -> str:
+    """csv, xlsx or xls from the file name; refuses anything else."""
+    name = path.name.lower()
+    if name.endswith(EXCEL_SUFFIXES):
+        return "xls" if name.endswith(".xls") else "xlsx"
+    if name.endswith(TEXT_SUFFIXES):
+        return "csv"
+    raise ImportRefused(
+        path.name,
+        "định dạng tệp không được hỗ trợ; cần .csv, .txt, .tsv (có thể nén .gz), .xlsx hoặc .xls "
+        "(unsupported file type; expected .csv, .txt, .tsv, optionally gzipped, .xlsx or .xls)",
+    )
+
+
+# --- header detection ------------------------------------------------------------------------------------
+
+
+def map_headers(headers: Sequence[str]) -> dict[int, str]:
+    """Column position -> canonical field. When two columns name one field, the spelling listed first
+    in DOMAIN §3 wins ("Cơ quan giải quyết" over "Đơn vị tiếp nhận")."""
+    best: dict[str, tuple[int, int]] = {}
+    for position, header in enumerate(headers):
+        name = match_header(header)
+        if name is None:
+            continue
+        aliases = [exact_key(a) for a in FIELD_BY_NAME[name].aliases]
+        key = exact_key(header)
+        priority = aliases.index(key) if key in aliases else len(aliases)
+        if name not in best or priority < best[name][1]:
+            best[name] = (position, priority)
+    return {position: name for name, (position, _) in best.items()}
+
+
+def find_header(file: str, rows: Sequence[Sequence[str]]) -> tuple[int, dict[int, str]]:
+    """Index of the first row that names every required column, and its mapping.
+
+    Title rows above the header ("BÁO CÁO DANH SÁCH HỒ SƠ", "Từ ngày ... đến ngày ...") are passed
+    over. When no row qualifies, the file is refused with the columns found and the ones missing.
+    """
+    best_index, best_mapping = -1, {}
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        mapping = map_headers([str(c) if c is not None else "" for c in row])
+        if set(REQUIRED) <= set(mapping.values()):
+            return index, mapping
+        if len(mapping) > len(best_mapping):
+            best_index, best_mapping = index, mapping
+    raise ImportRefused(file, missing_columns_message(rows[best_index] if best_index >= 0 else [], best_mapping))
+
+
+def missing_columns_message(row: Sequence[object], mapping: dict[int, str]) -> str:
+    found = [str(c).strip() for c in row if c is not None and str(c).strip()]
+    missing = [name for name in REQUIRED if name not in mapping.values()]
+    lines = [
+        "không tìm thấy dòng tiêu đề có đủ các cột bắt buộc (no header row names every required column).",
+        "Các cột tìm thấy (columns found): " + (", ".join(f'"{c}"' for c in found) or "không có (none)"),
+        "Thiếu (missing):",
+    ]
+    lines += [
+        f"  - {FIELD_BY_NAME[name].label_vi} / {FIELD_BY_NAME[name].label_en} ({name}): "
+        f"tên chấp nhận (accepted spellings) {accepted_spellings(name)}"
+        for name in missing
+    ]
+    return "\n".join(lines)
+
+
+# --- text files -------------------------------------------------------------------------------------------
+
+
+def detect_encoding(data: bytes) -> str:
+    """utf-8-sig, utf-16 (BOM or NUL pattern), utf-8, else Windows-1258 (Vietnamese ANSI)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if head and head.count(0) > len(head) // 4:
+        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1258"
+    return "utf-8"
+
+
+def _head_rows(text: str, delimiter: str) -> list[list[str]]:
+    lines = text.split("\n", HEADER_SEARCH_ROWS + 1)[:HEADER_SEARCH_ROWS]
+    return [row or [] for row in csv.reader((line.rstrip("\r") for line in lines), delimiter=delimiter)]
+
+
+def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[int, str]]:
+    """Delimiter, header index, headers and mapping from the first lines of a text export."""
+    refusal: ImportRefused | None = None
+    found: list[tuple[int, int, str, list[str], dict[int, str]]] = []
+    for delimiter in DELIMITERS:
+        rows = _head_rows(text_head, delimiter)
+        try:
+            index, mapping = find_header(file, rows)
+        except ImportRefused as exc:
+            if refusal is None or exc.message.count('"') > refusal.message.count('"'):
+                refusal = exc
+            continue
+        found.append((index, -len(mapping), delimiter, [nfc(h).strip() for h in rows[index]], mapping))
+    if not found:
+        assert refusal is not None
+        raise refusal
+    index, _, delimiter, headers, mapping = min(found)
+    return delimiter, index, headers, mapping
+
+
+@contextmanager
+def _utf8_copy(data: bytes, encoding: str) -> Iterator[Path]:
+    """A temporary UTF-8 copy of a file in another encoding, for DuckDB's reader."""
+    with tempfile.TemporaryDirectory(prefix="egov-kpi-") as folder:
+        path = Path(folder) / "export.csv"
+        path.write_bytes(data.decode(encoding).encode("utf-8"))
+        yield path
+
+
+def _blank_offsets(data: bytes, header_row: int) -> list[int]:
+    """For each blank line below the header, the number of data lines before it: DuckDB skips blank
+    lines, so a raw row's file row is ordinal + header_row + the blank lines before it."""
+    offsets: list[int] = []
+    line, position = 1, 0
+    for match in _BLANK_LINE.finditer(data):
+        line += data.count(b"\n", position, match.start() + 1)
+        position = match.start() + 1
+        blank_line = line  # the line that starts after this newline is blank
+        if blank_line > header_row:
+            offsets.append(blank_line - header_row - 1 - len(offsets))
+    return offsets
+
+
+def _total_sql(columns: Sequence[str]) -> str:
+    first = "coalesce(" + ", ".join(f"nullif(trim({c}), '')" for c in columns) + ", '')"
+    return f"regexp_matches(lower(strip_accents(nfc_normalize({first}))), '{TOTAL_ROW_PATTERN}')"
+
+
+def _blank_sql(columns: Sequence[str]) -> str:
+    return "trim(concat_ws('', " + ", ".join(columns) + ")) = ''"
+
+
+def _canonical_select(mapping: dict[int, str], source: str) -> str:
+    parts = []
+    for f in FIELDS:
+        positions = [p for p, name in mapping.items() if name == f.name]
+        parts.append(f"nullif(trim({source.format(positions[0])}), '') AS {f.name}" if positions else
+                     f"CAST(NULL AS VARCHAR) AS {f.name}")
+    return ", ".join(parts)
+
+
+def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
+    """Load a CSV/TXT export (any field encoding and separator, optionally gzipped) into raw_rows."""
+    data = path.read_bytes()
+    compressed = data[:2] == b"\x1f\x8b"
+    if compressed:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise ImportRefused(display_name, f"tệp nén hỏng (corrupt gzip file): {exc}") from exc
+    if not data.strip():
+        raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
+    encoding = detect_encoding(data)
+    utf8 = encoding in ("utf-8", "utf-8-sig")
+    head = data[: 1 << 16].decode(encoding if encoding != "utf-16" else "utf-16", errors="replace")
+    delimiter, header_index, headers, mapping = _text_layout(display_name, head)
+    header_row = header_index + 1
+    layout = Layout("csv", header_row, headers, mapping, encoding=encoding, delimiter=delimiter)
+
+    if utf8:
+        body = data
+        layout.needs_nfc = _COMBINING.search(data) is not None
+    else:
+        body = data.decode(encoding).encode("utf-8")
+        layout.needs_nfc = True
+    layout.blank_offsets = _blank_offsets(body, header_row)
+
+    width = max(len(headers), max(mapping) + 1)
+    raw_columns = [f"c{i}" for i in range(width)]
+    select = _canonical_select(mapping, "c{}")
+    query = (
+        f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT row_number() OVER () AS ordinal, "
+        f"{_blank_sql(raw_columns)} AS is_blank, {_total_sql(raw_columns)} AS is_total, {select} "
+        "FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', header = false, skip = $skip, "
+        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = false, "
+        "compression = $compression, columns = $columns)"
+    )
+    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
+    try:
+        if utf8:
+            con.execute(query, {**params, "path": str(path), "compression": "gzip" if compressed else "none"})
+        else:
+            with _utf8_copy(data, encoding) as copy:
+                con.execute(query, {**params, "path": str(copy), "compression": "none"})
+    except duckdb.Error as exc:
+        raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
+    return layout
+
+
+# --- workbooks --------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    """An Excel cell as the text the importer parses: real dates as ISO, whole floats without '.0'."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return repr(value.total_seconds() / 86400)
+    return str(value)
+
+
+def _is_total_cell(value: object) -> bool:
+    from kpi.fields import strip_diacritics
+
+    return isinstance(value, str) and re.match(TOTAL_ROW_PATTERN, strip_diacritics(value.strip().lower())) is not None
+
+
+def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
+    """Load the first sheet of a workbook that has a header row into raw_rows."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for corrupt files
+        raise ImportRefused(display_name, f"không đọc được tệp Excel (unreadable workbook): {exc}") from exc
+    refusal: ImportRefused | None = None
+    for sheet_name in workbook.sheet_names:
+        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        head = [[_cell_text(c) or "" for c in row] for row in rows[:HEADER_SEARCH_ROWS]]
+        try:
+            header_index, mapping = find_header(display_name, head)
+        except ImportRefused as exc:
+            refusal = refusal or exc
+            continue
+        headers = [nfc(h).strip() for h in head[header_index]]
+        body = rows[header_index + 1:]
+        columns: dict[str, pa.Array] = {"ordinal": pa.array(range(1, len(body) + 1), pa.int64())}
+        columns["is_blank"] = pa.array([all(c is None or c == "" for c in r) for r in body], pa.bool_())
+        columns["is_total"] = pa.array(
+            [_is_total_cell(next((c for c in r if c is not None and c != ""), None)) for r in body], pa.bool_())
+        by_name = {name: position for position, name in mapping.items()}
+        for f in FIELDS:
+            position = by_name.get(f.name)
+            values = [None] * len(body) if position is None else [
+                (_cell_text(r[position]) if position < len(r) else None) for r in body]
+            columns[f.name] = pa.array([v.strip() or None if isinstance(v, str) else v for v in values], pa.string())
+        con.register("raw_arrow", pa.table(columns))
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
+        finally:
+            con.unregister("raw_arrow")
+        layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx", header_index + 1, headers, mapping,
+                        sheet_name=sheet_name, needs_nfc=True)
+        return layout
+    assert refusal is not None
+    raise ImportRefused(display_name, f"không có trang tính nào có dòng tiêu đề hợp lệ (no sheet has a header row). "
+                        f"{refusal.message}")
+
+
+def load_source(con: duckdb.DuckDBPyConnection, path: Path, display_name: str | None = None) -> Layout:
+    """Load any supported export into the temp table raw_rows and describe its layout."""
+    name = display_name or path.name
+    if not path.is_file():
+        raise ImportRefused(name, "không tìm thấy tệp (file not found)")
+    kind = file_format(path) if display_name is None else file_format(Path(display_name))
+    if kind == "csv":
+        return load_text(con, path, name)
+    return load_excel(con, path, name)
+
