@@ -1,0 +1,49 @@
+"""Vietnamese number and date formats (`98,23%`, `1.234.567`, `16/05/2023`), used by every display."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+NO_DATA = {"vi": "không có dữ liệu", "en": "no data"}
+
+
+def format_int(value: float | int | None) -> str:
+    """1234567 -> "1.234.567" (dot as the thousands separator, as Vietnamese documents write it)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{round(value):,}".replace(",", ".")
+
+
+def format_decimal(value: float | None, digits: int = 1) -> str:
+    """12.345 -> "12,3" (comma as the decimal separator)."""
+    if value is None or math.isnan(value):
+        return "–"
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_percent(rate: float | None, digits: int = 2, lang: str = "vi") -> str:
+    """0.9823 -> "98,23%"; a rate without a value (denominator 0) is "không có dữ liệu", never 0%."""
+    if rate is None or (isinstance(rate, float) and math.isnan(rate)):
+        return NO_DATA.get(lang, NO_DATA["vi"])
+    return format_decimal(rate * 100, digits) + "%"
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    """16/05/2023 (day first, always)."""
+    if value is None:
+        return "–"
+    return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: dt.datetime | None) -> str:
+    """16/05/2023 08:30."""
+    if value is None:
+        return "–"
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
+def format_month(value: dt.date | dt.datetime) -> str:
+    """05/2023."""
+    return value.strftime("%m/%Y")
