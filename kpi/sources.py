@@ -44,6 +44,15 @@ class ImportRefused(Exception):
         self.message = message
 
 
+class MissingColumns(ImportRefused):
+    """No row names every required column; `matched` is how many canonical columns the best row named,
+    so that among several readings (separators, sheets) the refusal describing the likeliest header wins."""
+
+    def __init__(self, file: str, message: str, matched: int) -> None:
+        super().__init__(file, message)
+        self.matched = matched
+
+
 @dataclass
 class Layout:
     """Where the data is in a file and which column is which canonical field."""
@@ -120,7 +129,8 @@ def find_header(file: str, rows: Sequence[Sequence[str]]) -> tuple[int, dict[int
             return index, mapping
         if len(mapping) > len(best_mapping):
             best_index, best_mapping = index, mapping
-    raise ImportRefused(file, missing_columns_message(rows[best_index] if best_index >= 0 else [], best_mapping))
+    raise MissingColumns(file, missing_columns_message(rows[best_index] if best_index >= 0 else [], best_mapping),
+                         len(best_mapping))
 
 
 def missing_columns_message(row: Sequence[object], mapping: dict[int, str]) -> str:
@@ -165,14 +175,14 @@ def _head_rows(text: str, delimiter: str) -> list[list[str]]:
 
 def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[int, str]]:
     """Delimiter, header index, headers and mapping from the first lines of a text export."""
-    refusal: ImportRefused | None = None
+    refusal: MissingColumns | None = None
     found: list[tuple[int, int, str, list[str], dict[int, str]]] = []
     for delimiter in DELIMITERS:
         rows = _head_rows(text_head, delimiter)
         try:
             index, mapping = find_header(file, rows)
-        except ImportRefused as exc:
-            if refusal is None or exc.message.count('"') > refusal.message.count('"'):
+        except MissingColumns as exc:
+            if refusal is None or exc.matched > refusal.matched:
                 refusal = exc
             continue
         found.append((index, -len(mapping), delimiter, [nfc(h).strip() for h in rows[index]], mapping))
@@ -269,6 +279,10 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> 
                 con.execute(query, {**params, "path": str(copy), "compression": "none"})
     except duckdb.Error as exc:
         raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
+    if layout.blank_offsets:
+        # DuckDB's reader drops empty lines; keep each as a blank row (no ordinal) so that it counts as skipped.
+        con.execute("INSERT INTO raw_rows (ordinal, is_blank, is_total) SELECT NULL, true, false FROM range($n)",
+                    {"n": len(layout.blank_offsets)})
     return layout
 
 
@@ -308,14 +322,15 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt files
         raise ImportRefused(display_name, f"không đọc được tệp Excel (unreadable workbook): {exc}") from exc
-    refusal: ImportRefused | None = None
+    refusal: MissingColumns | None = None
     for sheet_name in workbook.sheet_names:
         rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         head = [[_cell_text(c) or "" for c in row] for row in rows[:HEADER_SEARCH_ROWS]]
         try:
             header_index, mapping = find_header(display_name, head)
-        except ImportRefused as exc:
-            refusal = refusal or exc
+        except MissingColumns as exc:
+            if refusal is None or exc.matched > refusal.matched:
+                refusal = exc
             continue
         headers = [nfc(h).strip() for h in head[header_index]]
         body = rows[header_index + 1:]

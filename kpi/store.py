@@ -75,15 +75,18 @@ def problem_rows(con: duckdb.DuckDBPyConnection, import_id: int, limit: int = 10
     ).df()
 
 
-def sample_files(folder: Path = SAMPLE_DIR) -> list[Path]:
+def sample_files(folder: Path | None = None) -> list[Path]:
     """The bundled sample exports in import order (their names sort chronologically)."""
+    folder = folder or SAMPLE_DIR
+    if not folder.is_dir():
+        return []
     return sorted(p for p in folder.glob("*") if p.is_file() and not p.name.startswith(".")
                   and p.name.lower().endswith((".csv", ".csv.gz", ".xlsx", ".txt")))
 
 
 def load_sample_if_empty(
     con: duckdb.DuckDBPyConnection,
-    folder: Path = SAMPLE_DIR,
+    folder: Path | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> list[ImportResult]:
     """Fill an empty store with the bundled sample (first start); a store with data is left alone."""

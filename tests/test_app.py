@@ -62,7 +62,6 @@ def test_english_labels(app_db: Path) -> None:
 
 def test_empty_store_says_no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(db.DB_ENV, str(tmp_path / "empty.duckdb"))
-    monkeypatch.setattr(db, "SAMPLE_DIR", tmp_path / "no-sample")
     monkeypatch.setattr("kpi.store.SAMPLE_DIR", tmp_path / "no-sample")
     at = run_app()
     assert not at.exception
