@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -60,8 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _utf8_output() -> None:
+    """Write UTF-8 whatever the console's code page: the messages and file names are Vietnamese, and a
+    cp1252 pipe on Windows would otherwise crash the report after the import has been committed."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
+    _utf8_output()
     args = build_parser().parse_args(argv)
     if getattr(args, "db", "unset") is None:
         args.db = db.default_db_path()

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import re
 import tempfile
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -194,11 +195,11 @@ def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[i
 
 
 @contextmanager
-def _utf8_copy(data: bytes, encoding: str) -> Iterator[Path]:
-    """A temporary UTF-8 copy of a file in another encoding, for DuckDB's reader."""
+def _utf8_copy(text: str) -> Iterator[Path]:
+    """A temporary NFC, UTF-8 copy of a text export, for DuckDB's reader."""
     with tempfile.TemporaryDirectory(prefix="egov-kpi-") as folder:
         path = Path(folder) / "export.csv"
-        path.write_bytes(data.decode(encoding).encode("utf-8"))
+        path.write_text(text, encoding="utf-8", newline="")
         yield path
 
 
@@ -216,13 +217,9 @@ def _blank_offsets(data: bytes, header_row: int) -> list[int]:
     return offsets
 
 
-def _total_sql(columns: Sequence[str]) -> str:
-    first = "coalesce(" + ", ".join(f"nullif(trim({c}), '')" for c in columns) + ", '')"
-    return f"regexp_matches(lower(strip_accents(nfc_normalize({first}))), '{TOTAL_ROW_PATTERN}')"
-
-
-def _blank_sql(columns: Sequence[str]) -> str:
-    return "trim(concat_ws('', " + ", ".join(columns) + ")) = ''"
+def _first_cell_sql(columns: Sequence[str]) -> str:
+    """The first non-empty cell of a row; coalesce stops at the first one, so this is cheap."""
+    return "coalesce(" + ", ".join(f"nullif(trim({c}), '')" for c in columns) + ")"
 
 
 def _canonical_select(mapping: dict[int, str], source: str) -> str:
@@ -235,7 +232,11 @@ def _canonical_select(mapping: dict[int, str], source: str) -> str:
 
 
 def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
-    """Load a CSV/TXT export (any field encoding and separator, optionally gzipped) into raw_rows."""
+    """Load a CSV/TXT export (any field encoding and separator, optionally gzipped) into raw_rows.
+
+    A plain UTF-8 file in NFC (the common case, and the large one) is read by DuckDB in place; any other
+    encoding, or decomposed accents, is first rewritten as an NFC UTF-8 temporary copy.
+    """
     data = path.read_bytes()
     compressed = data[:2] == b"\x1f\x8b"
     if compressed:
@@ -246,36 +247,36 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> 
     if not data.strip():
         raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
     encoding = detect_encoding(data)
-    utf8 = encoding in ("utf-8", "utf-8-sig")
-    head = data[: 1 << 16].decode(encoding if encoding != "utf-16" else "utf-16", errors="replace")
+    head = data[: 1 << 16].decode(encoding, errors="replace")
     delimiter, header_index, headers, mapping = _text_layout(display_name, head)
     header_row = header_index + 1
     layout = Layout("csv", header_row, headers, mapping, encoding=encoding, delimiter=delimiter)
 
-    if utf8:
-        body = data
-        layout.needs_nfc = _COMBINING.search(data) is not None
-    else:
-        body = data.decode(encoding).encode("utf-8")
-        layout.needs_nfc = True
+    in_place = encoding in ("utf-8", "utf-8-sig") and _COMBINING.search(data) is None
+    text = None if in_place else unicodedata.normalize("NFC", data.decode(encoding))
+    body = data if text is None else text.encode("utf-8")
     layout.blank_offsets = _blank_offsets(body, header_row)
+    del body
 
     width = max(len(headers), max(mapping) + 1)
     raw_columns = [f"c{i}" for i in range(width)]
-    select = _canonical_select(mapping, "c{}")
+    first = _first_cell_sql(raw_columns)
     query = (
-        f"CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT row_number() OVER () AS ordinal, "
-        f"{_blank_sql(raw_columns)} AS is_blank, {_total_sql(raw_columns)} AS is_total, {select} "
+        "CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT row_number() OVER () AS ordinal, "
+        "first_cell IS NULL AS is_blank, coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND "
+        "regexp_matches(lower(strip_accents(first_cell)), $total_pattern), false) AS is_total, "
+        f"* EXCLUDE (first_cell) FROM (SELECT {first} AS first_cell, {_canonical_select(mapping, 'c{}')} "
         "FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', header = false, skip = $skip, "
         "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = false, "
-        "compression = $compression, columns = $columns)"
+        "compression = $compression, columns = $columns))"
     )
-    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
+    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},
+              "total_pattern": TOTAL_ROW_PATTERN}
     try:
-        if utf8:
+        if text is None:
             con.execute(query, {**params, "path": str(path), "compression": "gzip" if compressed else "none"})
         else:
-            with _utf8_copy(data, encoding) as copy:
+            with _utf8_copy(text) as copy:
                 con.execute(query, {**params, "path": str(copy), "compression": "none"})
     except duckdb.Error as exc:
         raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
@@ -294,7 +295,7 @@ def _cell_text(value: object) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, str):
-        return value
+        return unicodedata.normalize("NFC", value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -350,7 +351,7 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
         finally:
             con.unregister("raw_arrow")
         layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx", header_index + 1, headers, mapping,
-                        sheet_name=sheet_name, needs_nfc=True)
+                        sheet_name=sheet_name)
         return layout
     assert refusal is not None
     raise ImportRefused(display_name, f"không có trang tính nào có dòng tiêu đề hợp lệ (no sheet has a header row). "
