@@ -95,7 +95,8 @@ def _timestamp_sql(v: str) -> str:
              f"+ to_minutes(CAST($local_offset - {offset_minutes} AS BIGINT))")
     serial = (f"CASE WHEN regexp_full_match({v}, '\\d{{5}}(\\.\\d+)?') THEN TIMESTAMP '1899-12-30' + "
               f"to_microseconds(CAST(round(CAST({v} AS DOUBLE) * 86400000000) AS BIGINT)) END")
-    return (f"(CASE WHEN regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ].*' || {zone}) THEN {zoned} "
+    iso_zoned = f"substr({v}, 5, 1) = '-' AND regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ].*' || {zone})"
+    return (f"(CASE WHEN {iso_zoned} THEN {zoned} "
             f"ELSE coalesce(try_strptime({v}, $timestamp_formats), {serial}) END)")
 
 
@@ -174,9 +175,6 @@ def _vocabulary_table(con: duckdb.DuckDBPyConnection, f: Field) -> None:
 def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     """staged(ordinal, <typed fields>, problems) for every data row of raw_rows (blank and total rows
     left out)."""
-    if layout.needs_nfc:
-        con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * REPLACE ("
-                    + ", ".join(f"nfc_normalize({f.name}) AS {f.name}" for f in FIELDS) + ") FROM raw_rows")
     joins = []
     for f in FIELDS:
         if f.kind in ("enum", "bool"):
@@ -216,11 +214,18 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     received/finished/returned) is at least the other's; ties go to the incoming (later) row. A
     winner equal to the stored row in every column is counted unchanged and not rewritten.
     """
+    # One row per dossier: only codes that occur twice need the (costly) ranking.
+    accepted = "SELECT * FROM staged WHERE len(list_filter(problems, lambda p: p.is_error)) = 0"
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT * EXCLUDE (rank) FROM ("
+        f"CREATE OR REPLACE TEMP TABLE incoming AS "
+        f"WITH accepted AS ({accepted}), repeated AS (SELECT dossier_code FROM accepted GROUP BY ALL "
+        f"HAVING count(*) > 1) "
+        f"SELECT {', '.join(_COLUMNS)}, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at FROM accepted "
+        f"WHERE dossier_code NOT IN (SELECT dossier_code FROM repeated) "
+        f"UNION ALL SELECT * EXCLUDE (rank) FROM ("
         f"SELECT {', '.join(_COLUMNS)}, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at, "
         f"row_number() OVER (PARTITION BY dossier_code ORDER BY {_TERMINAL} DESC, {_LATEST} DESC, ordinal DESC) "
-        f"AS rank FROM staged WHERE len(list_filter(problems, lambda p: p.is_error)) = 0) WHERE rank = 1"
+        f"AS rank FROM accepted WHERE dossier_code IN (SELECT dossier_code FROM repeated)) WHERE rank = 1"
     )
     same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in _COLUMNS)
     stored_wins = ("(d.is_terminal AND NOT i.is_terminal) "
@@ -260,8 +265,9 @@ def _record_problems(con: duckdb.DuckDBPyConnection, layout: Layout, import_id: 
         condition = "p.is_error" if is_error else "NOT p.is_error AND NOT s.is_rejected"
         con.execute(
             f"INSERT INTO {table} (import_id, row_number, column_name, header, value, reason) "
-            f"SELECT $import_id, {layout.row_number_sql('s.ordinal')}, p.column, $header_values[list_position($header_keys, p.column)], p.value, "
-            f"p.reason FROM (SELECT ordinal, unnest(problems) AS p, "
+            f"SELECT $import_id, {layout.row_number_sql('s.ordinal')}, p.column, "
+            f"$header_values[list_position($header_keys, p.column)], p.value, p.reason "
+            f"FROM (SELECT ordinal, unnest(problems) AS p, "
             f"len(list_filter(problems, lambda q: q.is_error)) > 0 AS is_rejected FROM staged) s "
             f"WHERE {condition} ORDER BY s.ordinal",
             params,
@@ -327,6 +333,7 @@ def ingest_file(
             _stage(cur, layout)
             _resolved_without_end(cur)
             skipped = cur.execute("SELECT count(*) FROM raw_rows WHERE is_blank OR is_total").fetchone()[0]
+            skipped += len(layout.blank_offsets)  # empty lines the CSV reader passed over
             rows_read = cur.execute("SELECT count(*) FROM staged").fetchone()[0]
             notify("merge", 0.7)
             counts = _merge(cur, import_id)

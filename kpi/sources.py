@@ -65,9 +65,9 @@ class Layout:
     encoding: str | None = None
     delimiter: str | None = None
     sheet_name: str | None = None
-    # For text files: ordinal offsets of blank lines DuckDB skips, to recover file row numbers.
+    # For text files: ordinal offsets of the empty lines DuckDB's reader passes over, to recover file row
+    # numbers and count them as skipped.
     blank_offsets: list[int] = field(default_factory=list)
-    needs_nfc: bool = False
 
     def row_number_sql(self, ordinal: str = "ordinal") -> str:
         """SQL giving the file's row number (as a spreadsheet shows it) of a raw row; binds $header_row
@@ -280,10 +280,6 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> 
                 con.execute(query, {**params, "path": str(copy), "compression": "none"})
     except duckdb.Error as exc:
         raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
-    if layout.blank_offsets:
-        # DuckDB's reader drops empty lines; keep each as a blank row (no ordinal) so that it counts as skipped.
-        con.execute("INSERT INTO raw_rows (ordinal, is_blank, is_total) SELECT NULL, true, false FROM range($n)",
-                    {"n": len(layout.blank_offsets)})
     return layout
 
 
