@@ -28,8 +28,9 @@ started = time.perf_counter()
 result = ingest_file(con, sys.argv[1])
 seconds = time.perf_counter() - started
 con.close()
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "rows_read": result.rows_read, "inserted": result.inserted,
-                  "rejected": result.rejected, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "rejected": result.rejected, "peak_rss_mb": peak_mb}))
 """
 
 
@@ -47,7 +48,8 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"rows={args.rows:,} machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} "
           f"cores")
-    print(f"{'format':<8}{'file MB':>10}{'generate s':>12}{'import s':>10}{'rows/s':>12}{'peak MB':>10}{'rejected':>10}")
+    print(f"{'format':<8}{'file MB':>10}{'generate s':>12}{'import s':>10}{'rows/s':>12}{'peak MB':>10}"
+          f"{'rejected':>10}")
     for fmt in args.formats:
         path = folder / f"bench_{args.rows}.{fmt}"
         started = time.perf_counter()
