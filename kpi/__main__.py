@@ -9,12 +9,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import duckdb
+
 from kpi import db
 from kpi.importer import ingest_files
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    con = db.connect(args.db)
+    try:
+        con = db.connect(args.db)
+    except duckdb.IOException as exc:  # typically: the dashboard holds the database file open for writing
+        print(f"Không mở được cơ sở dữ liệu {args.db} (cannot open the database; is the dashboard using it?): "
+              f"{exc}", file=sys.stderr)
+        return 3
     try:
         outcomes = ingest_files(con, args.files)
     finally:

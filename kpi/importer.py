@@ -117,6 +117,8 @@ def _parsed_sql(f: Field) -> str:
     v = f"r.{f.name}"
     if f.name == "procedure_code":  # the base code identifies the procedure (DOMAIN §4)
         return f"coalesce(nullif(regexp_extract({v}, '^(\\d+\\.\\d+)(\\.|$)', 1), ''), {v})"
+    if f.name == "agency_code":  # else the receiving unit of the dossier code (Circular 01/2018, art. 19)
+        return f"coalesce({v}, nullif(regexp_extract(r.dossier_code, '^(.+)-\\d{{6}}-\\d+$', 1), ''))"
     if f.kind in ("text", "code"):
         return v
     if f.kind == "timestamp":
@@ -189,14 +191,10 @@ def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     }
     params.update({f"reason_{f.name}": _reason(f) for f in FIELDS if _reason(f) is not None})
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT ordinal, {checked}, {problems} AS problems FROM ("
-        f"SELECT r.ordinal, {typed} FROM raw_rows r {' '.join(joins)} WHERE NOT (r.is_blank OR r.is_total))",
+        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT *, len(list_filter(problems, lambda p: p.is_error)) > 0 "
+        f"AS is_rejected FROM (SELECT ordinal, {checked}, {problems} AS problems FROM ("
+        f"SELECT r.ordinal, {typed} FROM raw_rows r {' '.join(joins)} WHERE NOT (r.is_blank OR r.is_total)))",
         params,
-    )
-    # The receiving unit is part of the dossier code (Circular 01/2018, art. 19) when no column gives it.
-    con.execute(
-        "UPDATE staged SET agency_code = nullif(regexp_extract(dossier_code, '^(.+)-\\d{6}-\\d+$', 1), '') "
-        "WHERE agency_code IS NULL"
     )
 
 
@@ -214,19 +212,19 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     received/finished/returned) is at least the other's; ties go to the incoming (later) row. A
     winner equal to the stored row in every column is counted unchanged and not rewritten.
     """
-    # One row per dossier: only codes that occur twice need the (costly) ranking.
-    accepted = "SELECT * FROM staged WHERE len(list_filter(problems, lambda p: p.is_error)) = 0"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE incoming AS "
-        f"WITH accepted AS ({accepted}), repeated AS (SELECT dossier_code FROM accepted GROUP BY ALL "
-        f"HAVING count(*) > 1) "
-        f"SELECT {', '.join(_COLUMNS)}, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at FROM accepted "
-        f"WHERE dossier_code NOT IN (SELECT dossier_code FROM repeated) "
-        f"UNION ALL SELECT * EXCLUDE (rank) FROM ("
-        f"SELECT {', '.join(_COLUMNS)}, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at, "
-        f"row_number() OVER (PARTITION BY dossier_code ORDER BY {_TERMINAL} DESC, {_LATEST} DESC, ordinal DESC) "
-        f"AS rank FROM accepted WHERE dossier_code IN (SELECT dossier_code FROM repeated)) WHERE rank = 1"
-    )
+    # One row per dossier. Only codes that occur twice in the file need the (costly) ranking, and most
+    # exports have none: then the accepted rows are the incoming ones as they stand.
+    columns = f"{', '.join(_COLUMNS)}, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at"
+    repeated = con.execute(
+        "SELECT count(*) - count(DISTINCT dossier_code) FROM staged WHERE NOT is_rejected").fetchone()[0]
+    if repeated == 0:
+        con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT {columns} FROM staged WHERE NOT is_rejected")
+    else:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE incoming AS SELECT * EXCLUDE (rank) FROM (SELECT {columns}, "
+            f"row_number() OVER (PARTITION BY dossier_code ORDER BY {_TERMINAL} DESC, {_LATEST} DESC, ordinal DESC) "
+            f"AS rank FROM staged WHERE NOT is_rejected) WHERE rank = 1"
+        )
     same = " AND ".join(f"i.{c} IS NOT DISTINCT FROM d.{c}" for c in _COLUMNS)
     stored_wins = ("(d.is_terminal AND NOT i.is_terminal) "
                    "OR (d.is_terminal = i.is_terminal AND d.latest_at > i.latest_at)")
@@ -244,9 +242,8 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
         {"import_id": import_id},
     )
     counts = dict(con.execute("SELECT action, count(*) FROM decided GROUP BY action").fetchall())
-    accepted, winners = con.execute(
-        "SELECT (SELECT count(*) FROM staged WHERE len(list_filter(problems, lambda p: p.is_error)) = 0), "
-        "(SELECT count(*) FROM incoming)").fetchone()
+    accepted = con.execute("SELECT count(*) FROM staged WHERE NOT is_rejected").fetchone()[0]
+    winners = accepted - repeated
     return {
         "inserted": counts.get("insert", 0),
         "updated": counts.get("update", 0),
@@ -267,15 +264,13 @@ def _record_problems(con: duckdb.DuckDBPyConnection, layout: Layout, import_id: 
             f"INSERT INTO {table} (import_id, row_number, column_name, header, value, reason) "
             f"SELECT $import_id, {layout.row_number_sql('s.ordinal')}, p.column, "
             f"$header_values[list_position($header_keys, p.column)], p.value, p.reason "
-            f"FROM (SELECT ordinal, unnest(problems) AS p, "
-            f"len(list_filter(problems, lambda q: q.is_error)) > 0 AS is_rejected FROM staged) s "
+            f"FROM (SELECT ordinal, unnest(problems) AS p, is_rejected FROM staged WHERE len(problems) > 0) s "
             f"WHERE {condition} ORDER BY s.ordinal",
             params,
         )
     rejected, warnings = con.execute(
-        "SELECT count(*) FILTER (WHERE len(list_filter(problems, lambda p: p.is_error)) > 0), "
-        "sum(len(list_filter(problems, lambda p: NOT p.is_error))) FILTER "
-        "(WHERE len(list_filter(problems, lambda p: p.is_error)) = 0) FROM staged"
+        "SELECT count(*) FILTER (WHERE is_rejected), "
+        "sum(len(problems)) FILTER (WHERE NOT is_rejected) FROM staged"
     ).fetchone()
     return rejected, int(warnings or 0)
 

@@ -267,7 +267,7 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> 
         "regexp_matches(lower(strip_accents(first_cell)), $total_pattern), false) AS is_total, "
         f"* EXCLUDE (first_cell) FROM (SELECT {first} AS first_cell, {_canonical_select(mapping, 'c{}')} "
         "FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', header = false, skip = $skip, "
-        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = false, "
+        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = true, "
         "compression = $compression, columns = $columns))"
     )
     params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},

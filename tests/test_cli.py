@@ -112,3 +112,13 @@ def test_human_readable_output(tmp_path, exports):
     assert "channel" in done.stderr
     with pytest.raises(json.JSONDecodeError):
         json.loads(done.stdout)
+
+
+def test_database_held_by_another_process_gives_a_clear_message(tmp_path, exports):
+    holder = db.connect(tmp_path / "held.duckdb")  # the dashboard keeps its database open for writing
+    try:
+        done = run_cli(exports[0], "--db", tmp_path / "held.duckdb")
+    finally:
+        holder.close()
+    assert done.returncode == 3
+    assert "Không mở được cơ sở dữ liệu" in done.stderr and "Traceback" not in done.stderr
