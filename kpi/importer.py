@@ -1,6 +1,6 @@
 """Importing dossier exports into the store, one transaction per file.
 
-Pipeline for one file: `kpi.sources` loads its rows as text into `raw_rows`; `_stage` parses every
+Pipeline for one file: `kpi.sources` describes its rows as a source of text values; `_stage` parses every
 value by the rules of DOMAIN.md §3 (a bad required value rejects the row, a bad optional value is
 stored empty with a warning); `_merge` applies the re-import rule (an incoming row replaces the stored
 one when it is at least as advanced). Everything happens inside one transaction: a file that fails
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -161,10 +162,10 @@ def _problem_sql(f: Field) -> str | None:
     return f"CASE WHEN {unreadable} THEN {bad} END"
 
 
-def _vocabulary_table(con: duckdb.DuckDBPyConnection, f: Field) -> None:
+def _vocabulary_table(con: duckdb.DuckDBPyConnection, f: Field, values: list[str]) -> None:
     """map_<field>(raw, code): each distinct raw value of the file mapped in Python (few values)."""
     vocabulary = f.vocabulary or "bool"
-    raws = [row[0] for row in con.execute(f"SELECT DISTINCT {f.name} FROM raw_rows").fetchall()]
+    raws = [None, *values]
     codes = [BLANK_MEANS.get(vocabulary) if raw is None else parse_term(vocabulary, raw) for raw in raws]
     code_type = {"status": pa.int8(), "bool": pa.bool_()}.get(vocabulary, pa.string())
     con.register("vocabulary_arrow", pa.table({"raw": pa.array(raws, pa.string()), "code": pa.array(codes, code_type)}))
@@ -175,12 +176,12 @@ def _vocabulary_table(con: duckdb.DuckDBPyConnection, f: Field) -> None:
 
 
 def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
-    """staged(ordinal, <typed fields>, problems) for every data row of raw_rows (blank and total rows
-    left out)."""
+    """staged(ordinal, <typed fields>, problems, is_rejected) for every data row of the source (blank and
+    total rows left out)."""
     joins = []
     for f in FIELDS:
         if f.kind in ("enum", "bool"):
-            _vocabulary_table(con, f)
+            _vocabulary_table(con, f, layout.distinct_values.get(f.name, []))
             joins.append(f"LEFT JOIN m_{f.name} ON r.{f.name} IS NOT DISTINCT FROM m_{f.name}.raw")
     typed = ", ".join(f"r.{f.name} AS raw_{f.name}, {_parsed_sql(f)} AS {f.name}" for f in FIELDS)
     checked = ", ".join(f"{_checked_sql(f)} AS {f.name}" for f in FIELDS)
@@ -193,8 +194,9 @@ def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE staged AS SELECT *, len(list_filter(problems, lambda p: p.is_error)) > 0 "
         f"AS is_rejected FROM (SELECT ordinal, {checked}, {problems} AS problems FROM ("
-        f"SELECT r.ordinal, {typed} FROM raw_rows r {' '.join(joins)} WHERE NOT (r.is_blank OR r.is_total)))",
-        params,
+        f"SELECT r.ordinal, {typed} FROM {layout.source_sql} r {' '.join(joins)} "
+        f"WHERE NOT (r.is_blank OR r.is_total)))",
+        {**params, **layout.source_params},
     )
 
 
@@ -305,13 +307,15 @@ def ingest_file(
     name = display_name or path.name
     notify = progress or (lambda _stage, _fraction: None)
     cur = con.cursor()  # own connection: temp tables stay private to this import
+    stack = ExitStack()
     try:
         started_at = dt.datetime.now()
         sha256 = file_sha256(path) if path.is_file() else ""
+        notify("read", 0.1)
+        # Reading writes nothing to the store (temp objects only), so it happens before the transaction.
+        layout = load_source(cur, path, stack, display_name)
         cur.execute("BEGIN TRANSACTION")
         try:
-            notify("read", 0.1)
-            layout = load_source(cur, path, display_name)
             import_id = cur.execute(
                 "INSERT INTO imports (file_name, file_sha256, file_format, encoding, delimiter, sheet_name, "
                 "header_row, started_at) VALUES ($name, $sha, $format, $encoding, $delimiter, $sheet, $header, "
@@ -327,8 +331,7 @@ def ingest_file(
             notify("parse", 0.4)
             _stage(cur, layout)
             _resolved_without_end(cur)
-            skipped = cur.execute("SELECT count(*) FROM raw_rows WHERE is_blank OR is_total").fetchone()[0]
-            skipped += len(layout.blank_offsets)  # empty lines the CSV reader passed over
+            skipped = layout.skipped + len(layout.blank_offsets)  # with the empty lines the CSV reader passed over
             rows_read = cur.execute("SELECT count(*) FROM staged").fetchone()[0]
             notify("merge", 0.7)
             counts = _merge(cur, import_id)
@@ -351,6 +354,7 @@ def ingest_file(
                             sheet_name=layout.sheet_name, **counts)
     finally:
         cur.close()
+        stack.close()
 
 
 @dataclass

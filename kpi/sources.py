@@ -1,8 +1,9 @@
 """Reading export files as field offices produce them into one raw table.
 
 A source file (CSV/TXT in any of the field encodings and separators, gzipped or not, or an Excel
-workbook) becomes a temporary DuckDB table `raw_rows(ordinal, is_blank, is_total, <canonical> ...)`
-holding every data row below the header as trimmed text. Only columns that map to a canonical field
+workbook) becomes a source of raw rows, `(ordinal, is_blank, is_total, <canonical> ...)`: every row below
+the header as trimmed text, read in place by DuckDB (a table macro over the CSV) or from an Arrow table.
+Only columns that map to a canonical field
 are copied, so personal data (names, phones, addresses, ID numbers) never enters a table.
 Parsing values and applying the bad-value rules is the importer's job (`kpi.importer`).
 """
@@ -17,7 +18,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,13 @@ class Layout:
     # For text files: ordinal offsets of the empty lines DuckDB's reader passes over, to recover file row
     # numbers and count them as skipped.
     blank_offsets: list[int] = field(default_factory=list)
+    # The rows as a relation: SQL to put after FROM, and the parameters it binds. Columns: ordinal,
+    # is_blank, is_total and one trimmed text column per canonical field (NULL when the file lacks it).
+    source_sql: str = "raw_arrow"
+    source_params: dict[str, object] = field(default_factory=dict)
+    # From a first pass over the rows: blank and total rows, and each vocabulary field's distinct values.
+    skipped: int = 0
+    distinct_values: dict[str, list[str]] = field(default_factory=dict)
 
     def row_number_sql(self, ordinal: str = "ordinal") -> str:
         """SQL giving the file's row number (as a spreadsheet shows it) of a raw row; binds $header_row
@@ -231,8 +239,8 @@ def _canonical_select(mapping: dict[int, str], source: str) -> str:
     return ", ".join(parts)
 
 
-def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
-    """Load a CSV/TXT export (any field encoding and separator, optionally gzipped) into raw_rows.
+def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, stack: ExitStack) -> Layout:
+    """Describe a CSV/TXT export (any field encoding and separator, optionally gzipped) as a source.
 
     A plain UTF-8 file in NFC (the common case, and the large one) is read by DuckDB in place; any other
     encoding, or decomposed accents, is first rewritten as an NFC UTF-8 temporary copy.
@@ -260,27 +268,52 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> 
 
     width = max(len(headers), max(mapping) + 1)
     raw_columns = [f"c{i}" for i in range(width)]
-    first = _first_cell_sql(raw_columns)
-    query = (
-        "CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT row_number() OVER () AS ordinal, "
-        "first_cell IS NULL AS is_blank, coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND "
-        "regexp_matches(lower(strip_accents(first_cell)), $total_pattern), false) AS is_total, "
-        f"* EXCLUDE (first_cell) FROM (SELECT {first} AS first_cell, {_canonical_select(mapping, 'c{}')} "
-        "FROM read_csv($path, delim = $delim, quote = '\"', escape = '\"', header = false, skip = $skip, "
-        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = true, "
-        "compression = $compression, columns = $columns))"
+    # A table macro, so that both passes over the file bind the path and options as parameters.
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO raw_source(m_path, m_delim, m_skip, m_columns, m_compression, m_parallel) "
+        "AS TABLE "
+        "SELECT row_number() OVER () AS ordinal, first_cell IS NULL AS is_blank, "
+        "coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND regexp_matches(lower(strip_accents(first_cell)), "
+        f"'{TOTAL_ROW_PATTERN}'), false) AS is_total, * EXCLUDE (first_cell) FROM ("
+        f"SELECT {_first_cell_sql(raw_columns)} AS first_cell, {_canonical_select(mapping, 'c{}')} "
+        "FROM read_csv(m_path, delim = m_delim, quote = '\"', escape = '\"', header = false, skip = m_skip, "
+        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = m_parallel, "
+        "compression = m_compression, columns = m_columns))"
     )
-    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},
-              "total_pattern": TOTAL_ROW_PATTERN}
+    if text is None:
+        source_path, compression = path, "gzip" if compressed else "none"
+    else:
+        source_path, compression = stack.enter_context(_utf8_copy(text)), "none"
+    layout.source_sql = "raw_source($path, $delim, $skip, $columns, $compression, $parallel)"
+    layout.source_params = {"path": str(source_path), "delim": delimiter, "skip": header_row,
+                            "columns": {c: "VARCHAR" for c in raw_columns}, "compression": compression,
+                            "parallel": True}
     try:
-        if text is None:
-            con.execute(query, {**params, "path": str(path), "compression": "gzip" if compressed else "none"})
-        else:
-            with _utf8_copy(text) as copy:
-                con.execute(query, {**params, "path": str(copy), "compression": "none"})
+        _survey(con, layout)
     except duckdb.Error as exc:
-        raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
+        if "parallel" not in str(exc):
+            raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
+        # DuckDB's parallel reader cannot pad short rows in files with line breaks inside quoted values.
+        layout.source_params["parallel"] = False
+        try:
+            _survey(con, layout)
+        except duckdb.Error as exc2:
+            raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc2}") from exc2
     return layout
+
+
+def _survey(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
+    """First pass over the rows: count blank and total rows, collect each vocabulary field's values."""
+    vocabulary_fields = [f.name for f in FIELDS if f.kind in ("enum", "bool")]
+    row = con.execute(
+        "SELECT count(*) FILTER (WHERE is_blank OR is_total), "
+        + ", ".join(f"list(DISTINCT {name}) FILTER (WHERE {name} IS NOT NULL)" for name in vocabulary_fields)
+        + f" FROM {layout.source_sql}",
+        layout.source_params,
+    ).fetchone()
+    layout.skipped = row[0]
+    layout.distinct_values = {name: list(values or []) for name, values in zip(vocabulary_fields, row[1:],
+                                                                                strict=True)}
 
 
 # --- workbooks --------------------------------------------------------------------------------------------
@@ -342,25 +375,25 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
                 (_cell_text(r[position]) if position < len(r) else None) for r in body]
             columns[f.name] = pa.array([v.strip() or None if isinstance(v, str) else v for v in values], pa.string())
         con.register("raw_arrow", pa.table(columns))
-        try:
-            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
-        finally:
-            con.unregister("raw_arrow")
         layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx", header_index + 1, headers, mapping,
-                        sheet_name=sheet_name)
+                        sheet_name=sheet_name, source_sql="raw_arrow")
+        _survey(con, layout)
         return layout
     assert refusal is not None
     raise ImportRefused(display_name, f"không có trang tính nào có dòng tiêu đề hợp lệ (no sheet has a header row). "
                         f"{refusal.message}")
 
 
-def load_source(con: duckdb.DuckDBPyConnection, path: Path, display_name: str | None = None) -> Layout:
-    """Load any supported export into the temp table raw_rows and describe its layout."""
+def load_source(
+    con: duckdb.DuckDBPyConnection, path: Path, stack: ExitStack, display_name: str | None = None
+) -> Layout:
+    """Describe any supported export as a source of raw rows on `con`; `stack` holds what the source needs
+    (a temporary transcoded copy) until the import is over."""
     name = display_name or path.name
     if not path.is_file():
         raise ImportRefused(name, "không tìm thấy tệp (file not found)")
     kind = file_format(path) if display_name is None else file_format(Path(display_name))
     if kind == "csv":
-        return load_text(con, path, name)
+        return load_text(con, path, name, stack)
     return load_excel(con, path, name)
 
