@@ -10,6 +10,7 @@ Parsing values and applying the bad-value rules is the importer's job (`kpi.impo
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -32,8 +33,6 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 DELIMITERS = (";", ",", "\t", "|")
 HEADER_SEARCH_ROWS = 50
 TOTAL_ROW_PATTERN = r"^(tong cong|tong so|tong|cong)\b"
-# Decomposed Vietnamese: combining marks U+0300..U+036F in UTF-8.
-_COMBINING = re.compile(rb"\xcc[\x80-\xbf]|\xcd[\x80-\xaf]")
 _BLANK_LINE = re.compile(rb"\n\r?(?=\n)")
 
 
@@ -161,17 +160,19 @@ def missing_columns_message(row: Sequence[object], mapping: dict[int, str]) -> s
 # --- text files -------------------------------------------------------------------------------------------
 
 
-def detect_encoding(data: bytes) -> str:
-    """utf-8-sig, utf-16 (BOM or NUL pattern), utf-8, else Windows-1258 (Vietnamese ANSI)."""
-    if data.startswith(b"\xef\xbb\xbf"):
+def detect_encoding(head: bytes) -> str:
+    """utf-8-sig, utf-16 (BOM or NUL pattern), utf-8, else Windows-1258 (Vietnamese ANSI), from the first
+    kilobytes. A file whose head is valid UTF-8 but whose body is not is caught by the reader
+    (`load_text` then falls back to Windows-1258)."""
+    if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
-    head = data[:4096]
-    if head and head.count(0) > len(head) // 4:
-        return "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+    sample = head[:4096]
+    if sample and sample.count(0) > len(sample) // 4:
+        return "utf-16-le" if sample[1::2].count(0) > sample[0::2].count(0) else "utf-16-be"
     try:
-        data.decode("utf-8")
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)  # a cut character at the end is fine
     except UnicodeDecodeError:
         return "cp1258"
     return "utf-8"
@@ -203,11 +204,11 @@ def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[i
 
 
 @contextmanager
-def _utf8_copy(text: str) -> Iterator[Path]:
-    """A temporary NFC, UTF-8 copy of a text export, for DuckDB's reader."""
+def _utf8_copy(body: bytes) -> Iterator[Path]:
+    """A temporary copy of a text export rewritten as NFC UTF-8, for DuckDB's reader."""
     with tempfile.TemporaryDirectory(prefix="egov-kpi-") as folder:
         path = Path(folder) / "export.csv"
-        path.write_text(text, encoding="utf-8", newline="")
+        path.write_bytes(body)
         yield path
 
 
@@ -252,19 +253,13 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise ImportRefused(display_name, f"tệp nén hỏng (corrupt gzip file): {exc}") from exc
-    if not data.strip():
+    if not data[: 1 << 16].strip() and not data.strip():
         raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
-    encoding = detect_encoding(data)
+    encoding = detect_encoding(data[: 1 << 16])
     head = data[: 1 << 16].decode(encoding, errors="replace")
     delimiter, header_index, headers, mapping = _text_layout(display_name, head)
     header_row = header_index + 1
     layout = Layout("csv", header_row, headers, mapping, encoding=encoding, delimiter=delimiter)
-
-    in_place = encoding in ("utf-8", "utf-8-sig") and _COMBINING.search(data) is None
-    text = None if in_place else unicodedata.normalize("NFC", data.decode(encoding))
-    body = data if text is None else text.encode("utf-8")
-    layout.blank_offsets = _blank_offsets(body, header_row)
-    del body
 
     width = max(len(headers), max(mapping) + 1)
     raw_columns = [f"c{i}" for i in range(width)]
@@ -280,14 +275,34 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
         "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = m_parallel, "
         "compression = m_compression, columns = m_columns))"
     )
-    if text is None:
-        source_path, compression = path, "gzip" if compressed else "none"
-    else:
-        source_path, compression = stack.enter_context(_utf8_copy(text)), "none"
     layout.source_sql = "raw_source($path, $delim, $skip, $columns, $compression, $parallel)"
-    layout.source_params = {"path": str(source_path), "delim": delimiter, "skip": header_row,
-                            "columns": {c: "VARCHAR" for c in raw_columns}, "compression": compression,
+    layout.source_params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},
                             "parallel": True}
+
+    # Plain UTF-8 in NFC is read in place; decomposed accents (U+0300..U+036F start with byte CC or CD) or
+    # another encoding are rewritten first.
+    if encoding in ("utf-8", "utf-8-sig") and data.find(b"\xcc") < 0 and data.find(b"\xcd") < 0:
+        layout.blank_offsets = _blank_offsets(data, header_row)
+        layout.source_params.update(path=str(path), compression="gzip" if compressed else "none")
+        try:
+            _survey_file(con, layout, display_name)
+            return layout
+        except ImportRefused as exc:
+            if "unicode" not in exc.message.lower():
+                raise
+            encoding = layout.encoding = "cp1258"  # valid UTF-8 at the head only: a Windows-1258 file
+    text = unicodedata.normalize("NFC", data.decode(encoding))
+    body = text.encode("utf-8")
+    del text
+    layout.blank_offsets = _blank_offsets(body, header_row)
+    layout.source_params.update(path=str(stack.enter_context(_utf8_copy(body))), compression="none")
+    del body
+    _survey_file(con, layout, display_name)
+    return layout
+
+
+def _survey_file(con: duckdb.DuckDBPyConnection, layout: Layout, display_name: str) -> None:
+    """Survey a CSV source, in parallel unless the file needs the serial reader."""
     try:
         _survey(con, layout)
     except duckdb.Error as exc:
@@ -299,7 +314,6 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
             _survey(con, layout)
         except duckdb.Error as exc2:
             raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc2}") from exc2
-    return layout
 
 
 def _survey(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:

@@ -539,12 +539,17 @@ def workbook_cells(path: Path) -> dict[str, list[list[object]]]:
     return {name: workbook.get_sheet_by_name(name).to_python(skip_empty_area=False) for name in workbook.sheet_names}
 
 
-def test_the_committed_files_are_what_make_files_builds(tmp_path):
-    """Text files byte for byte; workbooks cell for cell (their bytes depend on the writer's version)."""
+def make_files():
+    """tests/data/make_files.py as a module (it is a script, not a package)."""
     spec = importlib.util.spec_from_file_location("make_files", DATA / "make_files.py")
-    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_files_are_what_make_files_builds(tmp_path):
+    """Text files byte for byte; workbooks cell for cell (their bytes depend on the writer's version)."""
+    module = make_files()
     for name, build in module.BUILDERS.items():
         if name.endswith(".xls") and importlib.util.find_spec("xlwt") is None:
             continue  # xlwt is only needed to rebuild the legacy workbook
@@ -575,3 +580,17 @@ def test_line_break_inside_a_quoted_value_next_to_a_short_row(con, tmp_path):
         (3, "received_at", "Ngày tiếp nhận", None, "thiếu giá trị bắt buộc (required value missing)"),
         (3, "status", "Trạng thái", None, "thiếu giá trị bắt buộc (required value missing)"),
     ]
+
+
+def test_windows_1258_detected_beyond_an_ascii_head(con, tmp_path):
+    """The encoding is guessed from the head; a body that is not UTF-8 after all is re-read as Windows-1258."""
+    lines = ["MaHoSo;MaTTHC;DonViXuLy;KenhThucHien;NgayTiepNhan;TrangThaiHoSo"]
+    lines += [f"X-240105-{i:04d};1.001234;So Tu phap;2;05/01/2024;4" for i in range(1, 1501)]
+    lines.append("X-240106-0001;1.001234;Sở Tư pháp;2;06/01/2024;4")
+    path = tmp_path / "ascii_head_cp1258.csv"
+    path.write_bytes(make_files().cp1258("\r\n".join(lines) + "\r\n"))
+    assert path.read_bytes()[: 1 << 16].isascii()
+    result = ingest_file(con, path)
+    assert (result.encoding, result.rows_read, result.inserted, result.rejected) == ("cp1258", 1501, 1501, 0)
+    name = con.execute("SELECT agency_name FROM dossiers WHERE dossier_code = 'X-240106-0001'").fetchone()[0]
+    assert name == "Sở Tư pháp" and is_nfc(name)
