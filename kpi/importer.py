@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -194,9 +195,9 @@ def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE staged AS SELECT *, len(list_filter(problems, lambda p: p.is_error)) > 0 "
         f"AS is_rejected FROM (SELECT ordinal, {checked}, {problems} AS problems FROM ("
-        f"SELECT r.ordinal, {typed} FROM {layout.source_sql} r {' '.join(joins)} "
+        f"SELECT r.rowid + 1 AS ordinal, {typed} FROM raw_rows r {' '.join(joins)} "
         f"WHERE NOT (r.is_blank OR r.is_total)))",
-        {**params, **layout.source_params},
+        params,
     )
 
 
@@ -240,7 +241,7 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
     con.execute("DELETE FROM dossiers WHERE dossier_code IN (SELECT dossier_code FROM decided WHERE action = 'update')")
     con.execute(
         f"INSERT INTO dossiers ({', '.join(_COLUMNS)}, import_id) SELECT {', '.join(_COLUMNS)}, $import_id "
-        f"FROM decided WHERE action IN ('insert', 'update') ORDER BY received_at",
+        f"FROM decided WHERE action IN ('insert', 'update')",
         {"import_id": import_id},
     )
     counts = dict(con.execute("SELECT action, count(*) FROM decided GROUP BY action").fetchall())
@@ -310,7 +311,8 @@ def ingest_file(
     stack = ExitStack()
     try:
         started_at = dt.datetime.now()
-        sha256 = file_sha256(path) if path.is_file() else ""
+        # Hashing runs beside the reading (both release the GIL).
+        sha256 = stack.enter_context(ThreadPoolExecutor(1)).submit(file_sha256, path) if path.is_file() else None
         notify("read", 0.1)
         # Reading writes nothing to the store (temp objects only), so it happens before the transaction.
         layout = load_source(cur, path, stack, display_name)
@@ -320,7 +322,8 @@ def ingest_file(
                 "INSERT INTO imports (file_name, file_sha256, file_format, encoding, delimiter, sheet_name, "
                 "header_row, started_at) VALUES ($name, $sha, $format, $encoding, $delimiter, $sheet, $header, "
                 "$started) RETURNING import_id",
-                {"name": name, "sha": sha256, "format": layout.file_format, "encoding": layout.encoding,
+                {"name": name, "sha": sha256.result() if sha256 else "", "format": layout.file_format,
+                 "encoding": layout.encoding,
                  "delimiter": layout.delimiter, "sheet": layout.sheet_name, "header": layout.header_row,
                  "started": started_at},
             ).fetchone()[0]

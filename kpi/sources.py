@@ -1,8 +1,9 @@
 """Reading export files as field offices produce them into one raw table.
 
 A source file (CSV/TXT in any of the field encodings and separators, gzipped or not, or an Excel
-workbook) becomes a source of raw rows, `(ordinal, is_blank, is_total, <canonical> ...)`: every row below
-the header as trimmed text, read in place by DuckDB (a table macro over the CSV) or from an Arrow table.
+workbook) becomes the temporary table `raw_rows(is_blank, is_total, <canonical> ...)`: every row below the
+header, in file order (rowid + 1 is its ordinal), as trimmed text, read by DuckDB's CSV reader or from an
+Arrow table built from the workbook.
 Only columns that map to a canonical field
 are copied, so personal data (names, phones, addresses, ID numbers) never enters a table.
 Parsing values and applying the bad-value rules is the importer's job (`kpi.importer`).
@@ -15,6 +16,7 @@ import csv
 import datetime as dt
 import gzip
 import hashlib
+import mmap
 import re
 import tempfile
 import unicodedata
@@ -68,10 +70,6 @@ class Layout:
     # For text files: ordinal offsets of the empty lines DuckDB's reader passes over, to recover file row
     # numbers and count them as skipped.
     blank_offsets: list[int] = field(default_factory=list)
-    # The rows as a relation: SQL to put after FROM, and the parameters it binds. Columns: ordinal,
-    # is_blank, is_total and one trimmed text column per canonical field (NULL when the file lacks it).
-    source_sql: str = "raw_arrow"
-    source_params: dict[str, object] = field(default_factory=dict)
     # From a first pass over the rows: blank and total rows, and each vocabulary field's distinct values.
     skipped: int = 0
     distinct_values: dict[str, list[str]] = field(default_factory=dict)
@@ -203,6 +201,14 @@ def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[i
     return delimiter, index, headers, mapping
 
 
+def _file_bytes(path: Path, stack: ExitStack) -> bytes | mmap.mmap:
+    """The file's bytes, memory-mapped (a large export is scanned, not copied into memory)."""
+    if path.stat().st_size == 0:
+        return b""
+    handle = stack.enter_context(path.open("rb"))
+    return stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+
+
 @contextmanager
 def _utf8_copy(body: bytes) -> Iterator[Path]:
     """A temporary copy of a text export rewritten as NFC UTF-8, for DuckDB's reader."""
@@ -212,13 +218,13 @@ def _utf8_copy(body: bytes) -> Iterator[Path]:
         yield path
 
 
-def _blank_offsets(data: bytes, header_row: int) -> list[int]:
+def _blank_offsets(data: bytes | mmap.mmap, header_row: int) -> list[int]:
     """For each blank line below the header, the number of data lines before it: DuckDB skips blank
     lines, so a raw row's file row is ordinal + header_row + the blank lines before it."""
     offsets: list[int] = []
     line, position = 1, 0
     for match in _BLANK_LINE.finditer(data):
-        line += data.count(b"\n", position, match.start() + 1)
+        line += data[position : match.start() + 1].count(b"\n")  # a slice of an mmap is bytes
         position = match.start() + 1
         blank_line = line  # the line that starts after this newline is blank
         if blank_line > header_row:
@@ -246,14 +252,14 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
     A plain UTF-8 file in NFC (the common case, and the large one) is read by DuckDB in place; any other
     encoding, or decomposed accents, is first rewritten as an NFC UTF-8 temporary copy.
     """
-    data = path.read_bytes()
+    data = _file_bytes(path, stack)
     compressed = data[:2] == b"\x1f\x8b"
     if compressed:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise ImportRefused(display_name, f"tệp nén hỏng (corrupt gzip file): {exc}") from exc
-    if not data[: 1 << 16].strip() and not data.strip():
+    if not data[: 1 << 16].strip() and not bytes(data).strip():
         raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
     encoding = detect_encoding(data[: 1 << 16])
     head = data[: 1 << 16].decode(encoding, errors="replace")
@@ -267,7 +273,7 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
     con.execute(
         "CREATE OR REPLACE TEMP MACRO raw_source(m_path, m_delim, m_skip, m_columns, m_compression, m_parallel) "
         "AS TABLE "
-        "SELECT row_number() OVER () AS ordinal, first_cell IS NULL AS is_blank, "
+        "SELECT first_cell IS NULL AS is_blank, "
         "coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND regexp_matches(lower(strip_accents(first_cell)), "
         f"'{TOTAL_ROW_PATTERN}'), false) AS is_total, * EXCLUDE (first_cell) FROM ("
         f"SELECT {_first_cell_sql(raw_columns)} AS first_cell, {_canonical_select(mapping, 'c{}')} "
@@ -275,45 +281,44 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
         "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = m_parallel, "
         "compression = m_compression, columns = m_columns))"
     )
-    layout.source_sql = "raw_source($path, $delim, $skip, $columns, $compression, $parallel)"
-    layout.source_params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},
-                            "parallel": True}
+    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
 
     # Plain UTF-8 in NFC is read in place; decomposed accents (U+0300..U+036F start with byte CC or CD) or
     # another encoding are rewritten first.
     if encoding in ("utf-8", "utf-8-sig") and data.find(b"\xcc") < 0 and data.find(b"\xcd") < 0:
         layout.blank_offsets = _blank_offsets(data, header_row)
-        layout.source_params.update(path=str(path), compression="gzip" if compressed else "none")
         try:
-            _survey_file(con, layout, display_name)
+            _read_file(con, layout, display_name,
+                       {**params, "path": str(path), "compression": "gzip" if compressed else "none"})
             return layout
         except ImportRefused as exc:
             if "unicode" not in exc.message.lower():
                 raise
             encoding = layout.encoding = "cp1258"  # valid UTF-8 at the head only: a Windows-1258 file
-    text = unicodedata.normalize("NFC", data.decode(encoding))
+    text = unicodedata.normalize("NFC", bytes(data).decode(encoding))
     body = text.encode("utf-8")
     del text
     layout.blank_offsets = _blank_offsets(body, header_row)
-    layout.source_params.update(path=str(stack.enter_context(_utf8_copy(body))), compression="none")
+    copy = stack.enter_context(_utf8_copy(body))
     del body
-    _survey_file(con, layout, display_name)
+    _read_file(con, layout, display_name, {**params, "path": str(copy), "compression": "none"})
     return layout
 
 
-def _survey_file(con: duckdb.DuckDBPyConnection, layout: Layout, display_name: str) -> None:
-    """Survey a CSV source, in parallel unless the file needs the serial reader."""
-    try:
-        _survey(con, layout)
-    except duckdb.Error as exc:
-        if "parallel" not in str(exc):
-            raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
-        # DuckDB's parallel reader cannot pad short rows in files with line breaks inside quoted values.
-        layout.source_params["parallel"] = False
+def _read_file(con: duckdb.DuckDBPyConnection, layout: Layout, display_name: str, params: dict) -> None:
+    """Read a CSV file once into the temp table raw_rows, in parallel unless the file needs the serial
+    reader, and survey it. Rows keep the file's order, so rowid + 1 is a row's ordinal."""
+    for parallel in (True, False):
         try:
-            _survey(con, layout)
-        except duckdb.Error as exc2:
-            raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc2}") from exc2
+            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM "
+                        "raw_source($path, $delim, $skip, $columns, $compression, $parallel)",
+                        {**params, "parallel": parallel})
+            break
+        except duckdb.Error as exc:
+            # DuckDB's parallel reader cannot pad short rows in files with line breaks inside quoted values.
+            if not parallel or "parallel" not in str(exc):
+                raise ImportRefused(display_name, f"không đọc được tệp CSV (unreadable CSV): {exc}") from exc
+    _survey(con, layout)
 
 
 def _survey(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
@@ -322,8 +327,7 @@ def _survey(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     row = con.execute(
         "SELECT count(*) FILTER (WHERE is_blank OR is_total), "
         + ", ".join(f"list(DISTINCT {name}) FILTER (WHERE {name} IS NOT NULL)" for name in vocabulary_fields)
-        + f" FROM {layout.source_sql}",
-        layout.source_params,
+        + " FROM raw_rows"
     ).fetchone()
     layout.skipped = row[0]
     layout.distinct_values = {name: list(values or []) for name, values in zip(vocabulary_fields, row[1:],
@@ -378,7 +382,7 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
             continue
         headers = [nfc(h).strip() for h in head[header_index]]
         body = rows[header_index + 1:]
-        columns: dict[str, pa.Array] = {"ordinal": pa.array(range(1, len(body) + 1), pa.int64())}
+        columns: dict[str, pa.Array] = {}
         columns["is_blank"] = pa.array([all(c is None or c == "" for c in r) for r in body], pa.bool_())
         columns["is_total"] = pa.array(
             [_is_total_cell(next((c for c in r if c is not None and c != ""), None)) for r in body], pa.bool_())
@@ -389,8 +393,12 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
                 (_cell_text(r[position]) if position < len(r) else None) for r in body]
             columns[f.name] = pa.array([v.strip() or None if isinstance(v, str) else v for v in values], pa.string())
         con.register("raw_arrow", pa.table(columns))
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
+        finally:
+            con.unregister("raw_arrow")
         layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx", header_index + 1, headers, mapping,
-                        sheet_name=sheet_name, source_sql="raw_arrow")
+                        sheet_name=sheet_name)
         _survey(con, layout)
         return layout
     assert refusal is not None
