@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import hashlib
 import mmap
 import re
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import pyarrow as pa
@@ -237,13 +238,25 @@ def _first_cell_sql(columns: Sequence[str]) -> str:
     return "coalesce(" + ", ".join(f"nullif(trim({c}), '')" for c in columns) + ")"
 
 
-def _canonical_select(mapping: dict[int, str], source: str) -> str:
+def _canonical_select(mapping: dict[int, str]) -> str:
     parts = []
     for f in FIELDS:
         positions = [p for p, name in mapping.items() if name == f.name]
-        parts.append(f"nullif(trim({source.format(positions[0])}), '') AS {f.name}" if positions else
+        parts.append(f"nullif(trim(c{positions[0]}), '') AS {f.name}" if positions else
                      f"CAST(NULL AS VARCHAR) AS {f.name}")
     return ", ".join(parts)
+
+
+def _rows_sql(width: int, mapping: dict[int, str], source: str) -> str:
+    """The raw rows of a source with text columns c0..c<width-1>: blank and total flags and one trimmed
+    column per canonical field. Only mapped columns are selected, so nothing else is ever stored."""
+    first = _first_cell_sql([f"c{i}" for i in range(width)])
+    return (
+        "SELECT first_cell IS NULL AS is_blank, "
+        "coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND regexp_matches(lower(strip_accents(first_cell)), "
+        f"'{TOTAL_ROW_PATTERN}'), false) AS is_total, * EXCLUDE (first_cell) FROM ("
+        f"SELECT {first} AS first_cell, {_canonical_select(mapping)} FROM {source})"
+    )
 
 
 def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, stack: ExitStack) -> Layout:
@@ -269,17 +282,13 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
 
     width = max(len(headers), max(mapping) + 1)
     raw_columns = [f"c{i}" for i in range(width)]
-    # A table macro, so that both passes over the file bind the path and options as parameters.
+    # A table macro, so that the reader's path and options are bound as parameters.
     con.execute(
         "CREATE OR REPLACE TEMP MACRO raw_source(m_path, m_delim, m_skip, m_columns, m_compression, m_parallel) "
-        "AS TABLE "
-        "SELECT first_cell IS NULL AS is_blank, "
-        "coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND regexp_matches(lower(strip_accents(first_cell)), "
-        f"'{TOTAL_ROW_PATTERN}'), false) AS is_total, * EXCLUDE (first_cell) FROM ("
-        f"SELECT {_first_cell_sql(raw_columns)} AS first_cell, {_canonical_select(mapping, 'c{}')} "
-        "FROM read_csv(m_path, delim = m_delim, quote = '\"', escape = '\"', header = false, skip = m_skip, "
-        "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, parallel = m_parallel, "
-        "compression = m_compression, columns = m_columns))"
+        "AS TABLE " + _rows_sql(width, mapping, (
+            "read_csv(m_path, delim = m_delim, quote = '\"', escape = '\"', header = false, skip = m_skip, "
+            "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, "
+            "parallel = m_parallel, compression = m_compression, columns = m_columns)"))
     )
     params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
 
@@ -337,71 +346,71 @@ def _survey(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
 # --- workbooks --------------------------------------------------------------------------------------------
 
 
-def _cell_text(value: object) -> str | None:
-    """An Excel cell as the text the importer parses: real dates as ISO, whole floats without '.0'."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return repr(value.total_seconds() / 86400)
-    return str(value)
-
-
-def _is_total_cell(value: object) -> bool:
-    from kpi.fields import strip_diacritics
-
-    return isinstance(value, str) and re.match(TOTAL_ROW_PATTERN, strip_diacritics(value.strip().lower())) is not None
+def _first_row_numbers(path: Path) -> dict[str, int]:
+    """Per sheet of an .xlsx, the spreadsheet row of its first stored row. The reader's rows start there,
+    not at row 1, when a sheet begins with empty rows; this keeps reported row numbers exact."""
+    relationship = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+            rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target", "") for r in rels}
+            first_rows = {}
+            for sheet in workbook.iter("{http://schemas.openxmlformats.org/spreadsheetml/2006/main}sheet"):
+                target = targets.get(sheet.get(relationship), "").lstrip("/")
+                member = target if target.startswith("xl/") else f"xl/{target}"
+                with archive.open(member) as part:
+                    match = re.search(rb"<row [^>]*?r=\"(\d+)\"", part.read(1 << 16))
+                first_rows[sheet.get("name", "")] = int(match.group(1)) if match else 1
+            return first_rows
+    except (KeyError, OSError, zipfile.BadZipFile, ElementTree.ParseError, ValueError):
+        return {}
 
 
 def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
-    """Load the first sheet of a workbook that has a header row into raw_rows."""
-    from python_calamine import CalamineWorkbook
+    """Read the first sheet of a workbook that has a header row into raw_rows.
+
+    fastexcel (calamine) hands the sheet over as Arrow text columns: dates as ISO text, whole numbers
+    without ".0", serial numbers in number cells as numbers (the date parser reads them).
+    """
+    import fastexcel
+    import pyarrow.compute as pc
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for corrupt files
+        reader = fastexcel.read_excel(str(path))
+        sheet_names = reader.sheet_names
+    except Exception as exc:  # fastexcel raises its own error types for corrupt files
         raise ImportRefused(display_name, f"không đọc được tệp Excel (unreadable workbook): {exc}") from exc
+    first_rows = _first_row_numbers(path) if path.suffix.lower() != ".xls" else {}
     refusal: MissingColumns | None = None
-    for sheet_name in workbook.sheet_names:
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-        head = [[_cell_text(c) or "" for c in row] for row in rows[:HEADER_SEARCH_ROWS]]
+    for sheet_name in sheet_names:
+        try:
+            sheet = reader.load_sheet(sheet_name, header_row=None, dtypes="string", eager=True)
+        except Exception as exc:
+            raise ImportRefused(display_name, f"không đọc được trang {sheet_name} (unreadable sheet): {exc}") from exc
+        head = [[cell or "" for cell in row.values()] for row in sheet.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
         try:
             header_index, mapping = find_header(display_name, head)
         except MissingColumns as exc:
             if refusal is None or exc.matched > refusal.matched:
                 refusal = exc
             continue
-        headers = [nfc(h).strip() for h in head[header_index]]
-        body = rows[header_index + 1:]
-        columns: dict[str, pa.Array] = {}
-        columns["is_blank"] = pa.array([all(c is None or c == "" for c in r) for r in body], pa.bool_())
-        columns["is_total"] = pa.array(
-            [_is_total_cell(next((c for c in r if c is not None and c != ""), None)) for r in body], pa.bool_())
-        by_name = {name: position for position, name in mapping.items()}
-        for f in FIELDS:
-            position = by_name.get(f.name)
-            values = [None] * len(body) if position is None else [
-                (_cell_text(r[position]) if position < len(r) else None) for r in body]
-            columns[f.name] = pa.array([v.strip() or None if isinstance(v, str) else v for v in values], pa.string())
-        con.register("raw_arrow", pa.table(columns))
+        body = sheet.slice(header_index + 1)
+        body = pa.table([pc.utf8_normalize(column, "NFC") for column in body.columns],
+                        names=[f"c{i}" for i in range(body.num_columns)])
+        con.register("sheet_arrow", body)
         try:
-            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM raw_arrow")
+            con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS "
+                        + _rows_sql(body.num_columns, mapping, "sheet_arrow"))
         finally:
-            con.unregister("raw_arrow")
-        layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx", header_index + 1, headers, mapping,
-                        sheet_name=sheet_name)
+            con.unregister("sheet_arrow")
+        layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx",
+                        first_rows.get(sheet_name, 1) + header_index,
+                        [nfc(h).strip() for h in head[header_index]], mapping, sheet_name=sheet_name)
         _survey(con, layout)
         return layout
-    assert refusal is not None
+    if refusal is None:
+        raise ImportRefused(display_name, "tệp Excel không có dữ liệu (the workbook holds no data)")
     raise ImportRefused(display_name, f"không có trang tính nào có dòng tiêu đề hợp lệ (no sheet has a header row). "
                         f"{refusal.message}")
 

@@ -594,3 +594,25 @@ def test_windows_1258_detected_beyond_an_ascii_head(con, tmp_path):
     assert (result.encoding, result.rows_read, result.inserted, result.rejected) == ("cp1258", 1501, 1501, 0)
     name = con.execute("SELECT agency_name FROM dossiers WHERE dossier_code = 'X-240106-0001'").fetchone()[0]
     assert name == "Sở Tư pháp" and is_nfc(name)
+
+
+def test_workbook_starting_below_row_one_reports_spreadsheet_rows(con, tmp_path):
+    """A sheet whose first rows are empty: the reader starts at the first stored row, the row numbers in
+    messages still are the spreadsheet's."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Hồ sơ"
+    sheet["A3"] = "BÁO CÁO DANH SÁCH HỒ SƠ"
+    sheet.append([])
+    sheet.append(["Mã hồ sơ", "Mã TTHC", "Hình thức nộp", "Ngày tiếp nhận", "Trạng thái"])
+    sheet.append(["000.00.12.H26-240105-0001", "1.001230", "Trực tuyến", dt.datetime(2024, 1, 5, 8, 30), 10])
+    sheet.append(["000.00.12.H26-240105-0002", "1.001230", "Fax", dt.datetime(2024, 1, 5, 9, 0), 4])
+    path = tmp_path / "starts_at_row_3.xlsx"
+    book.save(path)
+    result = ingest_file(con, path)
+    assert (result.header_row, result.sheet_name, result.inserted, result.rejected) == (5, "Hồ sơ", 1, 1)
+    assert [(r[0], r[1]) for r in problems(con, "rejected_rows")] == [(7, "channel")]
+    assert con.execute("SELECT procedure_code, received_at FROM dossiers").fetchall() == [
+        ("1.001230", dt.datetime(2024, 1, 5, 8, 30))]
