@@ -22,13 +22,12 @@ import pyarrow as pa
 from kpi.fields import BLANK_MEANS, FIELDS, RESOLVED_STATUSES, TERMINAL_STATUSES, VOCABULARIES, Field, parse_term
 from kpi.sources import ImportRefused, Layout, file_sha256, load_source
 
-TIMESTAMP_FORMATS = [
+# Day first, always (DOMAIN §3); ISO 8601 values (yyyy-mm-dd...) are recognised by their shape and cast.
+DAY_FIRST_FORMATS = [
     "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
     "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
     "%d.%m.%Y %H:%M:%S", "%d.%m.%Y",
     "%H:%M:%S %d/%m/%Y", "%H:%M %d/%m/%Y",
-    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d",
-    "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
 ]
 # Dates outside this range are typing errors (a two-digit year read as year 23, a serial of 7).
 EARLIEST, LATEST = dt.datetime(1990, 1, 1), dt.datetime(2100, 1, 1)
@@ -93,13 +92,14 @@ def _timestamp_sql(v: str) -> str:
         f"(CASE WHEN left({offset}, 1) = '-' THEN -1 ELSE 1 END) * "
         f"(CAST(substr({offset}, 2, 2) AS INTEGER) * 60 + CAST(right({offset}, 2) AS INTEGER)) END)"
     )
-    zoned = (f"try_strptime(regexp_replace({v}, {zone}, ''), $timestamp_formats) "
+    zoned = (f"TRY_CAST(regexp_replace({v}, {zone}, '') AS TIMESTAMP) "
              f"+ to_minutes(CAST($local_offset - {offset_minutes} AS BIGINT))")
     serial = (f"CASE WHEN regexp_full_match({v}, '\\d{{5}}(\\.\\d+)?') THEN TIMESTAMP '1899-12-30' + "
               f"to_microseconds(CAST(round(CAST({v} AS DOUBLE) * 86400000000) AS BIGINT)) END")
-    iso_zoned = f"substr({v}, 5, 1) = '-' AND regexp_matches({v}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[T ].*' || {zone})"
-    return (f"(CASE WHEN {iso_zoned} THEN {zoned} "
-            f"ELSE coalesce(try_strptime({v}, $timestamp_formats), {serial}) END)")
+    iso = f"substr({v}, 5, 1) = '-' AND regexp_matches({v}, '^\\d{{4}}-\\d{{1,2}}-\\d{{1,2}}')"
+    return (f"(CASE WHEN {iso} THEN (CASE WHEN regexp_matches({v}, '[T ].*' || {zone}) THEN {zoned} "
+            f"ELSE TRY_CAST({v} AS TIMESTAMP) END) "
+            f"ELSE coalesce(try_strptime({v}, $day_first_formats), {serial}) END)")
 
 
 def _money_sql(v: str) -> str:
@@ -188,7 +188,7 @@ def _stage(con: duckdb.DuckDBPyConnection, layout: Layout) -> None:
     checked = ", ".join(f"{_checked_sql(f)} AS {f.name}" for f in FIELDS)
     problems = "list_filter([" + ", ".join(p for f in FIELDS if (p := _problem_sql(f))) + "], lambda p: p IS NOT NULL)"
     params: dict[str, object] = {
-        "timestamp_formats": TIMESTAMP_FORMATS, "earliest": EARLIEST, "latest": LATEST,
+        "day_first_formats": DAY_FIRST_FORMATS, "earliest": EARLIEST, "latest": LATEST,
         "local_offset": VIETNAM_UTC_OFFSET_MINUTES, "reason_missing": MISSING,
     }
     params.update({f"reason_{f.name}": _reason(f) for f in FIELDS if _reason(f) is not None})

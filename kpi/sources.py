@@ -27,7 +27,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kpi.fields import FIELD_BY_NAME, FIELDS, REQUIRED, accepted_spellings, exact_key, match_header, nfc
 
@@ -367,6 +369,18 @@ def _first_row_numbers(path: Path) -> dict[str, int]:
         return {}
 
 
+def _nfc_column(column: pa.Array) -> pa.Array:
+    """NFC-normalise a text column; skipped (the costly part) when no lead byte of a combining mark
+    (U+0300..U+036F: CC or CD) occurs in its data."""
+    data = column.buffers()[2] if column.type in (pa.string(), pa.large_string()) else None
+    if data is None:
+        return column
+    values = np.frombuffer(data, dtype=np.uint8)
+    if not (np.equal(values, 0xCC).any() or np.equal(values, 0xCD).any()):
+        return column
+    return pc.utf8_normalize(column, "NFC")
+
+
 def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) -> Layout:
     """Read the first sheet of a workbook that has a header row into raw_rows.
 
@@ -374,7 +388,6 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
     without ".0", serial numbers in number cells as numbers (the date parser reads them).
     """
     import fastexcel
-    import pyarrow.compute as pc
 
     try:
         reader = fastexcel.read_excel(str(path))
@@ -396,7 +409,7 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
                 refusal = exc
             continue
         body = sheet.slice(header_index + 1)
-        body = pa.table([pc.utf8_normalize(column, "NFC") for column in body.columns],
+        body = pa.table([_nfc_column(column) if i in mapping else column for i, column in enumerate(body.columns)],
                         names=[f"c{i}" for i in range(body.num_columns)])
         con.register("sheet_arrow", body)
         try:
