@@ -333,6 +333,7 @@ def ingest_file(
             )
             notify("parse", 0.4)
             _stage(cur, layout)
+            cur.execute("DROP TABLE raw_rows")  # the text copy is no longer needed: free its memory
             _resolved_without_end(cur)
             skipped = layout.skipped + len(layout.blank_offsets)  # with the empty lines the CSV reader passed over
             rows_read = cur.execute("SELECT count(*) FROM staged").fetchone()[0]

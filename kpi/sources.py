@@ -15,7 +15,7 @@ import codecs
 import csv
 import gzip
 import hashlib
-import mmap
+import io
 import re
 import tempfile
 import unicodedata
@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from xml.etree import ElementTree
 
 import duckdb
@@ -204,12 +205,39 @@ def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[i
     return delimiter, index, headers, mapping
 
 
-def _file_bytes(path: Path, stack: ExitStack) -> bytes | mmap.mmap:
-    """The file's bytes, memory-mapped (a large export is scanned, not copied into memory)."""
-    if path.stat().st_size == 0:
-        return b""
-    handle = stack.enter_context(path.open("rb"))
-    return stack.enter_context(mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ))
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def _open_text(path: Path) -> BinaryIO:
+    """The export as a byte stream, gunzipped on the fly when it is gzipped."""
+    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
+
+
+def _scan(stream: BinaryIO, header_row: int, chunk_size: int = 1 << 24) -> tuple[bool, list[int]]:
+    """One streaming pass over a text export: whether a lead byte of a combining mark (U+0300..U+036F:
+    CC or CD) occurs, and the blank-line offsets of `_blank_offsets`, without holding the file in memory."""
+    combining, offsets = False, []
+    newlines, tail = 0, b""  # newlines before the start of `buffer`; the undecided end of the last chunk
+    while True:
+        chunk = stream.read(chunk_size)
+        buffer = tail + chunk
+        combining = combining or b"\xcc" in chunk or b"\xcd" in chunk
+        # A blank line starting at s is decided once s + 2 is in the buffer (except at the very end).
+        cut = len(buffer) if not chunk else max(len(buffer) - 2, 0)
+        position = 0
+        for match in _BLANK_LINE.finditer(buffer, 0, len(buffer)):
+            if match.start() >= cut:
+                break
+            newlines += buffer.count(b"\n", position, match.start() + 1)
+            position = match.start() + 1
+            if newlines + 1 > header_row:  # the line after this newline is blank
+                offsets.append(newlines - header_row - len(offsets))
+        newlines += buffer.count(b"\n", position, cut)
+        tail = buffer[cut:]
+        if not chunk:
+            return combining, offsets
 
 
 @contextmanager
@@ -221,18 +249,10 @@ def _utf8_copy(body: bytes) -> Iterator[Path]:
         yield path
 
 
-def _blank_offsets(data: bytes | mmap.mmap, header_row: int) -> list[int]:
+def _blank_offsets(data: bytes, header_row: int) -> list[int]:
     """For each blank line below the header, the number of data lines before it: DuckDB skips blank
     lines, so a raw row's file row is ordinal + header_row + the blank lines before it."""
-    offsets: list[int] = []
-    line, position = 1, 0
-    for match in _BLANK_LINE.finditer(data):
-        line += data[position : match.start() + 1].count(b"\n")  # a slice of an mmap is bytes
-        position = match.start() + 1
-        blank_line = line  # the line that starts after this newline is blank
-        if blank_line > header_row:
-            offsets.append(blank_line - header_row - 1 - len(offsets))
-    return offsets
+    return _scan(io.BytesIO(data), header_row)[1]
 
 
 def _first_cell_sql(columns: Sequence[str]) -> str:
@@ -267,17 +287,15 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
     A plain UTF-8 file in NFC (the common case, and the large one) is read by DuckDB in place; any other
     encoding, or decomposed accents, is first rewritten as an NFC UTF-8 temporary copy.
     """
-    data = _file_bytes(path, stack)
-    compressed = data[:2] == b"\x1f\x8b"
-    if compressed:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise ImportRefused(display_name, f"tệp nén hỏng (corrupt gzip file): {exc}") from exc
-    if not data[: 1 << 16].strip() and not bytes(data).strip():
-        raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
-    encoding = detect_encoding(data[: 1 << 16])
-    head = data[: 1 << 16].decode(encoding, errors="replace")
+    try:
+        with _open_text(path) as stream:
+            head_bytes = stream.read(1 << 16)
+            if not head_bytes.strip() and not stream.read().strip():
+                raise ImportRefused(display_name, "tệp rỗng (the file is empty)")
+    except (OSError, EOFError) as exc:  # a corrupt .gz
+        raise ImportRefused(display_name, f"tệp nén hỏng (corrupt gzip file): {exc}") from exc
+    encoding = detect_encoding(head_bytes)
+    head = head_bytes.decode(encoding, errors="replace")
     delimiter, header_index, headers, mapping = _text_layout(display_name, head)
     header_row = header_index + 1
     layout = Layout("csv", header_row, headers, mapping, encoding=encoding, delimiter=delimiter)
@@ -294,21 +312,21 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
     )
     params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
 
-    # Plain UTF-8 in NFC is read in place; decomposed accents (U+0300..U+036F start with byte CC or CD) or
-    # another encoding are rewritten first.
-    if encoding in ("utf-8", "utf-8-sig") and data.find(b"\xcc") < 0 and data.find(b"\xcd") < 0:
-        layout.blank_offsets = _blank_offsets(data, header_row)
-        try:
-            _read_file(con, layout, display_name,
-                       {**params, "path": str(path), "compression": "gzip" if compressed else "none"})
-            return layout
-        except ImportRefused as exc:
-            if "unicode" not in exc.message.lower():
-                raise
-            encoding = layout.encoding = "cp1258"  # valid UTF-8 at the head only: a Windows-1258 file
-    text = unicodedata.normalize("NFC", bytes(data).decode(encoding))
-    body = text.encode("utf-8")
-    del text
+    # Plain UTF-8 in NFC is read in place; decomposed accents or another encoding are rewritten first.
+    if encoding in ("utf-8", "utf-8-sig"):
+        with _open_text(path) as stream:
+            combining, layout.blank_offsets = _scan(stream, header_row)
+        if not combining:
+            try:
+                _read_file(con, layout, display_name, {**params, "path": str(path),
+                                                          "compression": "gzip" if _is_gzip(path) else "none"})
+                return layout
+            except ImportRefused as exc:
+                if "unicode" not in exc.message.lower():
+                    raise
+                encoding = layout.encoding = "cp1258"  # valid UTF-8 at the head only: a Windows-1258 file
+    with _open_text(path) as stream:
+        body = unicodedata.normalize("NFC", stream.read().decode(encoding)).encode("utf-8")
     layout.blank_offsets = _blank_offsets(body, header_row)
     copy = stack.enter_context(_utf8_copy(body))
     del body
