@@ -143,6 +143,11 @@ def find_header(file: str, rows: Sequence[Sequence[str]]) -> tuple[int, dict[int
                          len(best_mapping))
 
 
+def _likelier(current: MissingColumns | None, new: MissingColumns) -> MissingColumns:
+    """Of two refusals (two separators, two sheets), the one describing the likelier header row."""
+    return new if current is None or new.matched > current.matched else current
+
+
 def missing_columns_message(row: Sequence[object], mapping: dict[int, str]) -> str:
     found = [str(c).strip() for c in row if c is not None and str(c).strip()]
     missing = [name for name in REQUIRED if name not in mapping.values()]
@@ -194,8 +199,7 @@ def _text_layout(file: str, text_head: str) -> tuple[str, int, list[str], dict[i
         try:
             index, mapping = find_header(file, rows)
         except MissingColumns as exc:
-            if refusal is None or exc.matched > refusal.matched:
-                refusal = exc
+            refusal = _likelier(refusal, exc)
             continue
         found.append((index, -len(mapping), delimiter, [nfc(h).strip() for h in rows[index]], mapping))
     if not found:
@@ -423,8 +427,7 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
         try:
             header_index, mapping = find_header(display_name, head)
         except MissingColumns as exc:
-            if refusal is None or exc.matched > refusal.matched:
-                refusal = exc
+            refusal = _likelier(refusal, exc)
             continue
         body = sheet.slice(header_index + 1)
         body = pa.table([_nfc_column(column) if i in mapping else column for i, column in enumerate(body.columns)],
