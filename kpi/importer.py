@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -386,7 +386,3 @@ def ingest_files(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path]) ->
             outcomes.append(FileOutcome(exc.file, error=exc.message))
     return outcomes
 
-
-def result_dict(result: ImportResult) -> dict[str, object]:
-    """All fields of a result, for display."""
-    return asdict(result)

@@ -3,9 +3,8 @@
 A source file (CSV/TXT in any of the field encodings and separators, gzipped or not, or an Excel
 workbook) becomes the temporary table `raw_rows(is_blank, is_total, <canonical> ...)`: every row below the
 header, in file order (rowid + 1 is its ordinal), as trimmed text, read by DuckDB's CSV reader or from an
-Arrow table built from the workbook.
-Only columns that map to a canonical field
-are copied, so personal data (names, phones, addresses, ID numbers) never enters a table.
+Arrow table built from the workbook. Only columns that map to a canonical field are copied, so personal
+data (names, phones, addresses, ID numbers) never enters a table.
 Parsing values and applying the bad-value rules is the importer's job (`kpi.importer`).
 """
 
@@ -273,14 +272,15 @@ def _canonical_select(mapping: dict[int, str]) -> str:
     return ", ".join(parts)
 
 
-def _rows_sql(width: int, mapping: dict[int, str], source: str) -> str:
+def _rows_sql(width: int, mapping: dict[int, str], source: str, total_pattern: str) -> str:
     """The raw rows of a source with text columns c0..c<width-1>: blank and total flags and one trimmed
-    column per canonical field. Only mapped columns are selected, so nothing else is ever stored."""
+    column per canonical field. Only mapped columns are selected, so nothing else is ever stored.
+    `total_pattern` names the parameter holding TOTAL_ROW_PATTERN."""
     first = _first_cell_sql([f"c{i}" for i in range(width)])
     return (
         "SELECT first_cell IS NULL AS is_blank, "
         "coalesce(lower(left(first_cell, 1)) IN ('t', 'c') AND regexp_matches(lower(strip_accents(first_cell)), "
-        f"'{TOTAL_ROW_PATTERN}'), false) AS is_total, * EXCLUDE (first_cell) FROM ("
+        f"{total_pattern}), false) AS is_total, * EXCLUDE (first_cell) FROM ("
         f"SELECT {first} AS first_cell, {_canonical_select(mapping)} FROM {source})"
     )
 
@@ -308,13 +308,14 @@ def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, sta
     raw_columns = [f"c{i}" for i in range(width)]
     # A table macro, so that the reader's path and options are bound as parameters.
     con.execute(
-        "CREATE OR REPLACE TEMP MACRO raw_source(m_path, m_delim, m_skip, m_columns, m_compression, m_parallel) "
-        "AS TABLE " + _rows_sql(width, mapping, (
+        "CREATE OR REPLACE TEMP MACRO raw_source(m_path, m_delim, m_skip, m_columns, m_compression, m_parallel, "
+        "m_total_pattern) AS TABLE " + _rows_sql(width, mapping, (
             "read_csv(m_path, delim = m_delim, quote = '\"', escape = '\"', header = false, skip = m_skip, "
             "all_varchar = true, null_padding = true, auto_detect = false, strict_mode = false, "
-            "parallel = m_parallel, compression = m_compression, columns = m_columns)"))
+            "parallel = m_parallel, compression = m_compression, columns = m_columns)"), "m_total_pattern")
     )
-    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns}}
+    params = {"delim": delimiter, "skip": header_row, "columns": {c: "VARCHAR" for c in raw_columns},
+              "total_pattern": TOTAL_ROW_PATTERN}
 
     # Plain UTF-8 in NFC is read in place; decomposed accents or another encoding are rewritten first.
     if encoding in ("utf-8", "utf-8-sig"):
@@ -344,7 +345,7 @@ def _read_file(con: duckdb.DuckDBPyConnection, layout: Layout, display_name: str
     for parallel in (True, False):
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS SELECT * FROM "
-                        "raw_source($path, $delim, $skip, $columns, $compression, $parallel)",
+                        "raw_source($path, $delim, $skip, $columns, $compression, $parallel, $total_pattern)",
                         {**params, "parallel": parallel})
             break
         except duckdb.Error as exc:
@@ -435,7 +436,8 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
         con.register("sheet_arrow", body)
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE raw_rows AS "
-                        + _rows_sql(body.num_columns, mapping, "sheet_arrow"))
+                        + _rows_sql(body.num_columns, mapping, "sheet_arrow", "$total_pattern"),
+                        {"total_pattern": TOTAL_ROW_PATTERN})
         finally:
             con.unregister("sheet_arrow")
         layout = Layout("xls" if path.name.lower().endswith(".xls") else "xlsx",
