@@ -1,6 +1,6 @@
 """Importing dossier exports into the store, one transaction per file.
 
-Pipeline for one file: `kpi.sources` describes its rows as a source of text values; `_stage` parses every
+Pipeline for one file: `kpi.sources` reads its rows as text into the temp table `raw_rows`; `_stage` parses every
 value by the rules of DOMAIN.md §3 (a bad required value rejects the row, a bad optional value is
 stored empty with a warning); `_merge` applies the re-import rule (an incoming row replaces the stored
 one when it is at least as advanced). Everything happens inside one transaction: a file that fails
@@ -245,13 +245,11 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
         {"import_id": import_id},
     )
     counts = dict(con.execute("SELECT action, count(*) FROM decided GROUP BY action").fetchall())
-    accepted = con.execute("SELECT count(*) FROM staged WHERE NOT is_rejected").fetchone()[0]
-    winners = accepted - repeated
     return {
         "inserted": counts.get("insert", 0),
         "updated": counts.get("update", 0),
         # A row superseded by a more advanced row for the same dossier in the same file changed nothing.
-        "unchanged": counts.get("unchanged", 0) + accepted - winners,
+        "unchanged": counts.get("unchanged", 0) + repeated,
     }
 
 

@@ -286,7 +286,7 @@ def _rows_sql(width: int, mapping: dict[int, str], source: str, total_pattern: s
 
 
 def load_text(con: duckdb.DuckDBPyConnection, path: Path, display_name: str, stack: ExitStack) -> Layout:
-    """Describe a CSV/TXT export (any field encoding and separator, optionally gzipped) as a source.
+    """Read a CSV/TXT export (any field encoding and separator, optionally gzipped) into raw_rows.
 
     A plain UTF-8 file in NFC (the common case, and the large one) is read by DuckDB in place; any other
     encoding, or decomposed accents, is first rewritten as an NFC UTF-8 temporary copy.
@@ -454,8 +454,8 @@ def load_excel(con: duckdb.DuckDBPyConnection, path: Path, display_name: str) ->
 def load_source(
     con: duckdb.DuckDBPyConnection, path: Path, stack: ExitStack, display_name: str | None = None
 ) -> Layout:
-    """Describe any supported export as a source of raw rows on `con`; `stack` holds what the source needs
-    (a temporary transcoded copy) until the import is over."""
+    """Read any supported export into the temp table raw_rows on `con` and describe its layout; `stack`
+    holds what the reading needs (a temporary transcoded copy) until the import is over."""
     name = display_name or path.name
     if not path.is_file():
         raise ImportRefused(name, "không tìm thấy tệp (file not found)")
