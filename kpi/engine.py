@@ -1,0 +1,610 @@
+"""The KPI engine: every metric of `kpi.metrics` for a period, its groups, and its comparison periods.
+
+One grouped DuckDB query per call. The reporting windows (the period, the previous period and the same
+period a year earlier; for the month dimension, those three for every month) are bound as parameter
+lists and joined to the dossiers, each dossier is given its state in each window (received, carried over,
+resolved, on time, in progress, overdue...; DOMAIN.md §6), and every metric's numerator and denominator is
+one conditional aggregate over those flags. Values are always bound parameters; the only identifiers and
+SQL fragments are those of the registries (`METRICS`, `DIMENSIONS`, `COUNTS`) and two fixed comparison
+rules chosen by `on_time_by`, never text from a caller.
+
+Rules where DOMAIN leaves room (also in README "KPI rules"):
+
+- End date of a terminal dossier (3, 7, 8, 9, 10) = finished_at, else returned_at. A terminal dossier
+  with neither date has no end: by the letter of §6 it stays "in progress" at every later period end;
+  such dossiers are counted in `terminal_without_end_date` so the unit can fix its data.
+- On time (day mode, default): end date <= due date. Timestamp mode: end timestamp <= due timestamp.
+  Early (Biểu 06 "trước hạn") is always by date: end date < due date. No due date: on time, not early,
+  counted in `resolved_without_due_date`.
+- In progress at the period end `to` is within deadline when it has no due date or due date >= `to`
+  (timestamp mode: due timestamp >= the end of day `to`). A dossier currently in status 5 after more than
+  one supplement request is overdue; only the current status is known, so this applies at every period end.
+- Days to resolve = calendar days from the received date to the end date.
+- Not accepted (3), withdrawn (7), stopped (8) are counted among the dossiers received in the period.
+- Month dimension: each month of the period (clipped to it) is a period of its own, so received-based
+  metrics fall in the month of received_at, resolved-based ones in the month of their end date, and
+  in-progress counts are taken at each month's end. Its comparisons are the previous month and the same
+  month a year earlier.
+- Locality eras (DOMAIN §5): district exists only before 1 July 2025. Grouping or filtering by district
+  for a period that reaches past 30 June 2025 raises ValueError (no silent None group; choose commune,
+  or split the period). Groups by province, district or commune are compared only with windows of the same
+  era: across the reform the comparison values are None, since a name no longer means the same area.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kpi.fields import RESOLVED_STATUSES, TERMINAL_STATUSES, nfc
+from kpi.metrics import METRIC_BY_ID, METRICS, Metric, metric
+from kpi.periods import Period
+
+REFORM_DAY = date(2025, 7, 1)  # districts abolished (Resolution 202/2025/QH15)
+BEFORE_REFORM, AFTER_REFORM, MIXED = "before_reform", "after_reform", "mixed"
+ON_TIME_RULES = ("day", "timestamp")
+# How far below target (above, for lower-is-better metrics) a value is still amber, in the metric's unit.
+AMBER_BAND = {"rate": 0.05, "days": 1.0}
+_EPSILON = 1e-9
+
+# --- dimensions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A way to group or filter dossiers: `sql` is an expression over `dossiers` (None for month, which
+    is a set of reporting windows, not a column); `is_locality` dimensions change meaning at the reform."""
+
+    id: str
+    label_vi: str
+    label_en: str
+    sql: str | None
+    is_locality: bool = False
+
+
+DIMENSIONS: tuple[Dimension, ...] = (
+    Dimension("province", "Tỉnh/Thành phố", "Province", "nullif(trim(province), '')", True),
+    Dimension("district", "Quận/Huyện", "District", "nullif(trim(district), '')", True),
+    Dimension("commune", "Xã/Phường", "Commune", "nullif(trim(commune), '')", True),
+    Dimension("agency", "Cơ quan, đơn vị", "Agency", "nullif(trim(agency_name), '')"),
+    Dimension("agency_level", "Cấp thực hiện", "Level", "agency_level"),
+    Dimension("sector", "Lĩnh vực", "Sector", "nullif(trim(sector), '')"),
+    Dimension("procedure", "Thủ tục", "Procedure", "nullif(trim(procedure_code), '')"),
+    Dimension("channel", "Hình thức nộp", "Channel", "channel"),
+    Dimension("service_level", "Mức độ DVC", "Service level", "service_level"),
+    Dimension("month", "Tháng", "Month", None),
+)
+DIMENSION_BY_ID: dict[str, Dimension] = {d.id: d for d in DIMENSIONS}
+
+
+def dimension(dimension_id: str) -> Dimension:
+    """The dimension with this id; a clear error listing the known ids otherwise."""
+    try:
+        return DIMENSION_BY_ID[dimension_id]
+    except KeyError:
+        raise ValueError(f"unknown dimension {dimension_id!r}; known: {', '.join(DIMENSION_BY_ID)}") from None
+
+
+# --- locality eras ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """Which locality hierarchy a period's data uses, and the groupings allowed for it."""
+
+    era: str
+    dimensions: tuple[str, ...]
+
+
+def era_of(period: Period) -> str:
+    """before_reform (ends before 1 July 2025), after_reform (starts on or after it), or mixed."""
+    if period.end < REFORM_DAY:
+        return BEFORE_REFORM
+    if period.start >= REFORM_DAY:
+        return AFTER_REFORM
+    return MIXED
+
+
+def hierarchy_for(period: Period) -> Hierarchy:
+    """The era of a period and the dimensions it may be grouped or filtered by: district only before the
+    reform; in a mixed period commune values are old communes before 1 July 2025 and new ones after."""
+    era = era_of(period)
+    dims = tuple(d.id for d in DIMENSIONS if era == BEFORE_REFORM or d.id != "district")
+    return Hierarchy(era, dims)
+
+
+def _check_dimension(period: Period, dimension_id: str, use: str) -> None:
+    hierarchy = hierarchy_for(period)
+    if dimension_id not in hierarchy.dimensions:
+        raise ValueError(
+            f"cannot {use} district for {period.label('en')}: districts were abolished on 1 July 2025 and "
+            f"dossiers after that date have no district ({hierarchy.era} period). Use commune, or end the "
+            "period on 30 June 2025."
+        )
+
+
+# --- scope ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units a caller may see. A dossier is visible when its agency name, agency code, district or
+    commune is listed in the matching set; Scope() sees nothing; `None` instead of a Scope means
+    everything. Every engine query applies it."""
+
+    agencies: frozenset[str] = frozenset()
+    agency_codes: frozenset[str] = frozenset()
+    districts: frozenset[str] = frozenset()
+    communes: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        for name in ("agencies", "agency_codes", "districts", "communes"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                raise TypeError(f"Scope.{name} is a set of names, not one string: {value!r}")
+            object.__setattr__(self, name, frozenset(value))
+
+
+_SCOPE_SQL = (
+    "($scope_all OR list_contains($scope_agencies::VARCHAR[], agency_name) "
+    "OR list_contains($scope_agency_codes::VARCHAR[], agency_code) "
+    "OR list_contains($scope_districts::VARCHAR[], district) "
+    "OR list_contains($scope_communes::VARCHAR[], commune))"
+)
+
+
+def _scope_params(scope: Scope | None) -> dict[str, object]:
+    scope_all = scope is None
+    scope = scope or Scope()
+    return {
+        "scope_all": scope_all,
+        "scope_agencies": sorted(scope.agencies),
+        "scope_agency_codes": sorted(scope.agency_codes),
+        "scope_districts": sorted(scope.districts),
+        "scope_communes": sorted(scope.communes),
+    }
+
+
+# --- targets ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Targets:
+    """KPI targets: the registry defaults, overridden per KPI and optionally per unit (a group value such
+    as an agency or commune name). A None override removes a default target.
+
+    File formats (`Targets.from_file`), rates as ratios (0.98) or percent strings ("98%"), days as numbers,
+    "none" or an empty value for no target:
+
+    TOML::
+
+        [default]
+        on_time_rate = "98%"
+        avg_days_to_resolve = 5
+
+        [unit."Sở Xây dựng"]
+        on_time_rate = 0.95
+
+    CSV (comma or semicolon separated, header required; empty unit = every unit)::
+
+        metric,unit,target
+        on_time_rate,,98%
+        on_time_rate,Sở Xây dựng,0.95
+    """
+
+    overrides: Mapping[str, float | None] = field(default_factory=dict)
+    unit_overrides: Mapping[tuple[str, str], float | None] = field(default_factory=dict)
+
+    def target_for(self, metric_id: str, unit: str | None = None) -> float | None:
+        """The unit's own target if set, else the KPI's override, else the registry default."""
+        if unit is not None:
+            key = (nfc(unit).strip(), metric_id)
+            if key in self.unit_overrides:
+                return self.unit_overrides[key]
+        if metric_id in self.overrides:
+            return self.overrides[metric_id]
+        return metric(metric_id).default_target
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Targets:
+        """Read a .toml or .csv targets file (format in the class docstring)."""
+        path = Path(path)
+        text = path.read_text(encoding="utf-8-sig")
+        if path.suffix.lower() == ".toml":
+            return cls.from_toml(text)
+        if path.suffix.lower() == ".csv":
+            return cls.from_csv(text)
+        raise ValueError(f"targets file must be .toml or .csv, not {path.name}")
+
+    @classmethod
+    def from_toml(cls, text: str) -> Targets:
+        data = tomllib.loads(text)
+        unknown = set(data) - {"default", "unit"}
+        if unknown:
+            raise ValueError(f"unknown sections in targets file: {', '.join(sorted(unknown))}")
+        overrides = {k: _target_value(k, v) for k, v in data.get("default", {}).items()}
+        units = {}
+        for unit, values in data.get("unit", {}).items():
+            for k, v in values.items():
+                units[(nfc(unit).strip(), k)] = _target_value(k, v)
+        return cls(overrides, units)
+
+    @classmethod
+    def from_csv(cls, text: str) -> Targets:
+        first = text.splitlines()[0] if text else ""
+        delimiter = ";" if first.count(";") > first.count(",") else ","
+        reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+        if not reader.fieldnames or not {"metric", "target"} <= {h.strip() for h in reader.fieldnames}:
+            raise ValueError("targets CSV needs the header: metric,unit,target")
+        overrides: dict[str, float | None] = {}
+        units: dict[tuple[str, str], float | None] = {}
+        for row in reader:
+            row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            if not row.get("metric"):
+                continue
+            value = _target_value(row["metric"], row.get("target", ""))
+            if row.get("unit"):
+                units[(nfc(row["unit"]), row["metric"])] = value
+            else:
+                overrides[row["metric"]] = value
+        return cls(overrides, units)
+
+
+def _target_value(metric_id: str, raw: object) -> float | None:
+    """A target as the engine compares it: rates as 0-1 ratios, days as days."""
+    unit = metric(metric_id).unit
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none")):
+        return None
+    if isinstance(raw, str):
+        text = raw.strip().replace(",", ".")
+        if text.endswith("%"):
+            if unit != "rate":
+                raise ValueError(f"target of {metric_id} is in days, not a percentage: {raw!r}")
+            return float(text[:-1]) / 100
+        value = float(text)
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        value = float(raw)
+    else:
+        raise ValueError(f"target of {metric_id} must be a number: {raw!r}")
+    if unit == "rate" and not 0 <= value <= 1:
+        raise ValueError(f"target of {metric_id} is a ratio: write 0.98 or \"98%\", not {raw!r}")
+    return value
+
+
+# --- status colours ---------------------------------------------------------------------------------
+
+
+def status_for(metric_: Metric, value: float | None, target: float | None) -> str | None:
+    """green at or above target, amber within the amber band below it (5 percentage points for rates,
+    1 day for days), red further; mirrored for lower-is-better metrics; None without value or target."""
+    if value is None or target is None:
+        return None
+    gap = value - target if metric_.higher_is_better else target - value
+    if gap >= -_EPSILON:
+        return "green"
+    if gap >= -AMBER_BAND[metric_.unit] - _EPSILON:
+        return "amber"
+    return "red"
+
+
+def change(metric_: Metric, value: float | None, earlier: float | None) -> float | None:
+    """value - earlier in the metric's display unit: percentage points for rates, days for days."""
+    if value is None or earlier is None:
+        return None
+    return (value - earlier) * 100 if metric_.unit == "rate" else value - earlier
+
+
+# --- the query --------------------------------------------------------------------------------------
+
+# Counts beside the metrics: Biểu 06 columns and data-quality checks, aggregated over the same flags.
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("received", "count(*) FILTER (WHERE is_received)"),
+    ("received_online", "count(*) FILTER (WHERE is_received AND channel = 'online')"),
+    ("received_direct_or_postal", "count(*) FILTER (WHERE is_received AND channel <> 'online')"),
+    ("carried_over", "count(*) FILTER (WHERE is_carried_over)"),
+    ("resolved", "count(*) FILTER (WHERE is_resolved)"),
+    ("resolved_early", "count(*) FILTER (WHERE is_resolved AND is_early)"),
+    ("resolved_on_due_date", "count(*) FILTER (WHERE is_resolved AND is_on_time AND NOT is_early)"),
+    ("resolved_late", "count(*) FILTER (WHERE is_resolved AND NOT is_on_time)"),
+    ("in_progress", "count(*) FILTER (WHERE is_in_progress)"),
+    ("in_progress_within_deadline", "count(*) FILTER (WHERE is_in_progress AND NOT is_overdue_in_progress)"),
+    ("in_progress_overdue", "count(*) FILTER (WHERE is_overdue_in_progress)"),
+    ("not_accepted", "count(*) FILTER (WHERE is_received AND status = 3)"),
+    ("withdrawn", "count(*) FILTER (WHERE is_received AND status = 7)"),
+    ("stopped", "count(*) FILTER (WHERE is_received AND status = 8)"),
+    ("resolved_without_due_date", "count(*) FILTER (WHERE is_resolved AND due_at IS NULL)"),
+    ("in_progress_without_due_date", "count(*) FILTER (WHERE is_in_progress AND due_at IS NULL)"),
+    ("terminal_without_end_date", f"count(*) FILTER (WHERE is_in_progress AND status IN {TERMINAL_STATUSES})"),
+)
+DATA_QUALITY_COUNTS = ("resolved_without_due_date", "in_progress_without_due_date", "terminal_without_end_date")
+
+_ON_TIME_SQL = {
+    "day": ("end_at::DATE <= due_at::DATE", "d.due_at::DATE < w.t"),
+    "timestamp": ("end_at <= due_at", "d.due_at < w.t + INTERVAL 1 DAY"),
+}
+
+_QUERY = """
+WITH windows AS (
+    SELECT unnest($w_id::INTEGER[]) AS wid, unnest($w_from::DATE[]) AS f, unnest($w_to::DATE[]) AS t
+),
+base AS (
+    SELECT {group_sql} AS group_value, procedure_code, channel, service_level, status, supplement_count,
+           fee_vnd, paid_online, digitized, e_result, rating, due_at, received_at::DATE AS received_day,
+           CASE WHEN status IN {terminal} THEN coalesce(finished_at, returned_at) END AS end_at
+    FROM dossiers
+    WHERE {scope_sql} AND {where_sql}
+),
+dossier AS (
+    SELECT *, end_at::DATE AS end_day,
+           coalesce(due_at IS NULL OR {on_time_sql}, false) AS is_on_time,
+           coalesce(end_at::DATE < due_at::DATE, false) AS is_early,
+           date_diff('day', received_day, end_at::DATE) AS days_to_resolve,
+           least(received_day, coalesce(end_at::DATE, received_day)) AS first_day,
+           greatest(received_day, coalesce(end_at::DATE, DATE '9999-12-31')) AS last_day
+    FROM base
+),
+flags AS (
+    SELECT w.wid, d.group_value, d.procedure_code, d.channel, d.service_level, d.status,
+           d.fee_vnd, d.paid_online, d.digitized, d.e_result, d.rating, d.due_at, d.is_on_time, d.is_early,
+           d.days_to_resolve,
+           d.received_day BETWEEN w.f AND w.t AS is_received,
+           d.received_day < w.f AND coalesce(d.end_day >= w.f, true) AS is_carried_over,
+           coalesce(d.status IN {resolved} AND d.end_day BETWEEN w.f AND w.t, false) AS is_resolved,
+           d.received_day <= w.t AND coalesce(d.end_day > w.t, true) AS is_in_progress,
+           d.received_day <= w.t AND coalesce(d.end_day > w.t, true)
+               AND (coalesce({overdue_sql}, false) OR (d.status = 5 AND coalesce(d.supplement_count, 0) > 1))
+               AS is_overdue_in_progress
+    -- a dossier matters to a window when its [first, last] day span meets it; two inequalities let
+    -- DuckDB use a range join instead of comparing every dossier with every window
+    FROM dossier d JOIN windows w ON d.first_day <= w.t AND d.last_day >= w.f
+)
+SELECT wid, group_value, {aggregates}
+FROM flags
+GROUP BY wid, group_value
+"""
+
+
+@dataclass(frozen=True)
+class _Window:
+    wid: int  # one per distinct period: a month's previous month is another month's current one
+    role: str  # current | previous | year_earlier
+    label: str | None  # the month, for the month dimension
+    period: Period
+
+
+def _windows(period: Period, by: str | None) -> list[_Window]:
+    parts = period.months() if by == "month" else [period]
+    out: list[_Window] = []
+    ids: dict[Period, int] = {}
+    for part in parts:
+        label = part.start.strftime("%Y-%m") if by == "month" else None
+        for role, p in (("current", part), ("previous", part.previous()), ("year_earlier", part.year_earlier())):
+            out.append(_Window(ids.setdefault(p, len(ids)), role, label, p))
+    return out
+
+
+def _where_sql(where: Mapping[str, object] | None, period: Period) -> tuple[str, dict[str, object]]:
+    clauses, params = ["true"], {}
+    for i, (dim_id, raw) in enumerate((where or {}).items()):
+        dim = dimension(dim_id)
+        if dim.sql is None:
+            raise ValueError("filter by month is not supported: choose the period instead")
+        if dim.id == "district":
+            _check_dimension(period, dim.id, "filter by")
+        values = list(raw) if isinstance(raw, list | tuple | set | frozenset) else [raw]
+        texts = sorted({str(v) for v in values if v is not None})
+        params[f"where_{i}"] = texts
+        params[f"where_{i}_null"] = any(v is None for v in values)
+        clauses.append(
+            f"(list_contains($where_{i}::VARCHAR[], CAST({dim.sql} AS VARCHAR)) "
+            f"OR ($where_{i}_null AND {dim.sql} IS NULL))"
+        )
+    return " AND ".join(clauses), params
+
+
+def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: str | None,
+               where: Mapping[str, object] | None, scope: Scope | None, on_time_by: str,
+               period: Period) -> pd.DataFrame:
+    """One row per (window, group value): every count of COUNTS and num__/den__ of every metric."""
+    if on_time_by not in ON_TIME_RULES:
+        raise ValueError(f"on_time_by must be one of {ON_TIME_RULES}, not {on_time_by!r}")
+    if by is not None:
+        dim = dimension(by)
+        if dim.id == "district":
+            _check_dimension(period, dim.id, "group by")
+    where_sql, params = _where_sql(where, period)
+    aggregates = [f"{sql} AS {name}" for name, sql in COUNTS]
+    for m in METRICS:
+        aggregates += [f"{m.numerator_sql} AS num__{m.id}", f"{m.denominator_sql} AS den__{m.id}"]
+    on_time_sql, overdue_sql = _ON_TIME_SQL[on_time_by]
+    # by=None and by="month" have one group per window (months are windows, not a column)
+    group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({DIMENSION_BY_ID[by].sql} AS VARCHAR)"
+    sql = _QUERY.format(
+        group_sql=group_sql, terminal=TERMINAL_STATUSES, resolved=RESOLVED_STATUSES,
+        scope_sql=_SCOPE_SQL, where_sql=where_sql, on_time_sql=on_time_sql, overdue_sql=overdue_sql,
+        aggregates=",\n       ".join(aggregates),
+    )
+    params.update(_scope_params(scope))
+    unique = {w.wid: w.period for w in windows}
+    params.update({
+        "w_id": list(unique),
+        "w_from": [p.start for p in unique.values()],
+        "w_to": [p.end for p in unique.values()],
+    })
+    return con.cursor().execute(sql, params).df()
+
+
+# --- public functions -------------------------------------------------------------------------------
+
+
+def dossier_counts(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None = None,
+                   where: Mapping[str, object] | None = None, scope: Scope | None = None,
+                   on_time_by: str = "day") -> pd.DataFrame:
+    """The dossier counts of the period per group (Biểu 06 columns and data-quality counts): columns
+    `group` and every name of COUNTS, one row per group with data (one row for by=None, one per month
+    for by="month")."""
+    windows = [w for w in _windows(period, by) if w.role == "current"]
+    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period)
+    names = [name for name, _ in COUNTS]
+    rows = _group_rows(raw, windows, by)
+    frame = pd.DataFrame(
+        [{"group": group, **{n: int(values.get(n, 0)) for n in names}} for group, values in rows.items()],
+        columns=["group", *names],
+    )
+    frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
+    return frame
+
+
+def _group_rows(raw: pd.DataFrame, windows: list[_Window], by: str | None) -> dict[str | None, dict]:
+    """Current-window rows keyed by group; by=None and by="month" always have every group (zeros)."""
+    current = {w.wid: w for w in windows if w.role == "current"}
+    rows: dict[str | None, dict] = {}
+    if by in (None, "month"):
+        rows = {w.label: {} for w in current.values()}
+    for record in raw.to_dict("records"):
+        window = current.get(record["wid"])
+        if window is not None:
+            rows[window.label if by in (None, "month") else _clean(record["group_value"])] = record
+    return dict(sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or "")))
+
+
+def _clean(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None = None,
+              where: Mapping[str, object] | None = None, scope: Scope | None = None,
+              targets: Targets | None = None, on_time_by: str = "day",
+              metrics: Iterable[str] | None = None) -> pd.DataFrame:
+    """Every KPI (or those of `metrics`) for the period, one row per (group, metric).
+
+    Columns: dimension, group (the group value; None for by=None and for dossiers whose group value is
+    empty), metric, unit, numerator, denominator, value (None when the denominator is 0), target, status,
+    previous_numerator, previous_denominator, previous_value, previous_change_pp, year_earlier_numerator,
+    year_earlier_denominator, year_earlier_value, year_earlier_change_pp, hierarchy (the era of the row's
+    period: before_reform, after_reform or mixed). `*_change_pp` is in percentage points for rates and in
+    days for avg_days_to_resolve. `frame.attrs` holds period, hierarchy, on_time_by and data_quality (the
+    DATA_QUALITY_COUNTS of the whole selection in the period). Groups are those with any dossier relevant to the period
+    (every month for by="month"); comparison windows are the previous period and the same period a year
+    earlier (per month for by="month").
+    """
+    targets = targets or Targets()
+    chosen = [metric(m) for m in metrics] if metrics is not None else list(METRICS)
+    windows = _windows(period, by)
+    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period)
+    by_window: dict[int, dict[str | None, dict]] = {}
+    for record in raw.to_dict("records"):
+        by_window.setdefault(record["wid"], {})[_clean(record["group_value"])] = record
+    current = [w for w in windows if w.role == "current"]
+    compare = {(w.label, w.role): w for w in windows if w.role != "current"}
+    locality = by is not None and DIMENSION_BY_ID[by].is_locality
+
+    rows = []
+    quality = dict.fromkeys(DATA_QUALITY_COUNTS, 0)
+    for window in current:
+        found = by_window.get(window.wid, {})
+        groups = [window.label] if by in (None, "month") else sorted(found, key=lambda g: (g is None, g or ""))
+        era = era_of(window.period)
+        for group in groups:
+            key = None if by in (None, "month") else group
+            record = found.get(key, {})
+            for name in DATA_QUALITY_COUNTS:
+                if by == "month" and name != "resolved_without_due_date":
+                    quality[name] = int(record.get(name, 0))  # a snapshot: the last month's end is the period's
+                else:
+                    quality[name] += int(record.get(name, 0))
+            earlier = {}
+            for role in ("previous", "year_earlier"):
+                other = compare[(window.label, role)]
+                comparable = not locality or era_of(other.period) == era
+                earlier[role] = by_window.get(other.wid, {}).get(key) if comparable else None
+                if comparable and earlier[role] is None:
+                    earlier[role] = {}
+            unit = group if by not in (None, "month") else None
+            for m in chosen:
+                num, den = _num_den(record, m)
+                value = _ratio(num, den)
+                target = targets.target_for(m.id, unit)
+                row = {
+                    "dimension": by, "group": group, "metric": m.id, "unit": m.unit,
+                    "numerator": num, "denominator": den, "value": value, "target": target,
+                    "status": status_for(m, value, target),
+                }
+                for role, other_record in earlier.items():
+                    if other_record is None:
+                        o_num = o_den = o_value = None
+                    else:
+                        o_num, o_den = _num_den(other_record, m)
+                        o_value = _ratio(o_num, o_den)
+                    row[f"{role}_numerator"] = o_num
+                    row[f"{role}_denominator"] = o_den
+                    row[f"{role}_value"] = o_value
+                    row[f"{role}_change_pp"] = change(m, value, o_value)
+                row["hierarchy"] = era
+                rows.append(row)
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    for name in ("group", "value", "target", "status", "previous_value", "previous_change_pp", "year_earlier_value",
+                 "year_earlier_change_pp"):
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
+    for name in ("previous_numerator", "previous_denominator", "year_earlier_numerator",
+                 "year_earlier_denominator"):
+        frame[name] = frame[name].astype("Int64")
+    frame.attrs.update(period=period, hierarchy=hierarchy_for(period).era, on_time_by=on_time_by,
+                       data_quality=quality)
+    return frame
+
+
+TABLE_COLUMNS = (
+    "dimension", "group", "metric", "unit", "numerator", "denominator", "value", "target", "status",
+    "previous_numerator", "previous_denominator", "previous_value", "previous_change_pp",
+    "year_earlier_numerator", "year_earlier_denominator", "year_earlier_value", "year_earlier_change_pp",
+    "hierarchy",
+)
+
+
+def _num_den(record: Mapping[str, object], m: Metric) -> tuple[int, int]:
+    return int(record.get(f"num__{m.id}", 0) or 0), int(record.get(f"den__{m.id}", 0) or 0)
+
+
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def kpi_value(con: duckdb.DuckDBPyConnection, period: Period, metric_id: str, **options: object) -> dict:
+    """One KPI for the whole selection (no grouping), as a dict of the kpi_table row."""
+    frame = kpi_table(con, period, metrics=[metric_id], **options)
+    return frame.iloc[0].to_dict()
+
+
+def rank_groups(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
+    """Rank the groups of a kpi_table frame on one KPI: 1 = best (honouring higher_is_better), ties share
+    the better rank. The empty group (None) and groups without a value are not ranked. Columns: group,
+    value, rank, previous_value, previous_rank, rank_change (previous_rank - rank: positive = moved up)."""
+    m = metric(metric_id)
+    part = frame.loc[(frame["metric"] == m.id) & frame["group"].notna(),
+                     ["group", "value", "previous_value"]].copy()
+    ascending = not m.higher_is_better
+    for column, rank_column in (("value", "rank"), ("previous_value", "previous_rank")):
+        numbers = pd.to_numeric(part[column], errors="coerce")
+        part[rank_column] = numbers.rank(method="min", ascending=ascending).astype("Int64")
+    part["rank_change"] = (part["previous_rank"] - part["rank"]).astype("Int64")
+    part = part.sort_values(["rank", "group"], na_position="last").reset_index(drop=True)
+    return part[["group", "value", "rank", "previous_value", "previous_rank", "rank_change"]]
+
+
+__all__ = [
+    "AFTER_REFORM", "BEFORE_REFORM", "COUNTS", "DIMENSIONS", "DIMENSION_BY_ID", "MIXED", "METRIC_BY_ID",
+    "REFORM_DAY", "Dimension", "Hierarchy", "Scope", "Targets", "dossier_counts", "era_of", "hierarchy_for",
+    "kpi_table", "kpi_value", "rank_groups", "status_for",
+]
