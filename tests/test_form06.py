@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kpi_rows import insert, row, small_store
+from kpi_rows import row, small_store
 from openpyxl import load_workbook
 
 from kpi.engine import dossier_counts
