@@ -1,18 +1,22 @@
-"""Command line: `python -m kpi ingest|sample ...` (see README)."""
+"""Command line: `python -m kpi ingest|sample|kpis|form06|late ...` (see README)."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import io
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from kpi import db
 from kpi.importer import ingest_files
+from kpi.periods import Period
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -48,6 +52,128 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+BY_CHOICES = ("province", "district", "commune", "agency", "agency_level", "sector", "procedure", "channel",
+              "service_level", "month")
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, not {text!r}") from None
+
+
+def _condition(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or name.strip() not in BY_CHOICES[:-1]:
+        raise argparse.ArgumentTypeError(
+            f"expected DIMENSION=VALUE with DIMENSION one of {', '.join(BY_CHOICES[:-1])}, not {text!r}")
+    return name.strip(), value.strip()
+
+
+def _where(conditions: Sequence[tuple[str, str]] | None) -> dict[str, list[str]]:
+    """--where dim=value ...; the same dimension twice means either value."""
+    where: dict[str, list[str]] = {}
+    for name, value in conditions or ():
+        where.setdefault(name, []).append(value)
+    return where
+
+
+def _open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    if not Path(path).is_file():
+        raise SystemExit(f"Không tìm thấy cơ sở dữ liệu (database not found): {path}")
+    try:
+        return db.connect(path, read_only=True)
+    except duckdb.IOException as exc:
+        raise SystemExit(f"Không mở được cơ sở dữ liệu {path} (cannot open the database): {exc}") from exc
+
+
+def _period(args: argparse.Namespace) -> Period:
+    if args.to < args.from_:
+        raise SystemExit("--to must not be before --from")
+    return Period(args.from_, args.to)
+
+
+def _kpis(args: argparse.Namespace) -> int:
+    from kpi.engine import Targets, kpi_table
+
+    con = _open_read_only(args.db)
+    targets = Targets.from_file(args.targets) if args.targets else None
+    try:
+        frame = kpi_table(con, _period(args), by=args.by, where=_where(args.where), targets=targets,
+                          on_time_by=args.on_time_by)
+    except ValueError as exc:
+        print(f"Lỗi (error): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    columns = ["group", "metric", "numerator", "denominator", "value", "target", "status", "previous_value",
+               "previous_change_pp", "year_earlier_value", "year_earlier_change_pp", "hierarchy"]
+    records = []
+    for row in frame[columns].to_dict("records"):
+        group = row.pop("group")
+        record = {args.by: group} if args.by else {}
+        record.update({k: _plain(v) for k, v in row.items()})
+        records.append(record)
+    if args.format == "json":
+        print(json.dumps(records, ensure_ascii=False))
+    elif args.format == "csv":
+        sys.stdout.write(pd.DataFrame(records).to_csv(index=False))
+    else:
+        print(_kpi_text(frame, args.by))
+    return 0
+
+
+def _plain(value: object) -> object:
+    """JSON-ready: numpy and pandas scalars to Python, missing to None."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _kpi_text(frame: pd.DataFrame, by: str | None) -> str:
+    """A readable table: Vietnamese number formats, numerator/denominator beside every value."""
+    from kpi.formatting import format_decimal, format_int, format_percent
+    from kpi.metrics import metric
+
+    lines = []
+    for row in frame.to_dict("records"):
+        m = metric(row["metric"])
+        shown = (format_percent(row["value"]) if m.unit == "rate" else
+                 ("không có dữ liệu" if row["value"] is None else format_decimal(row["value"], 1) + " ngày"))
+        group = f"{row['group'] or '(trống)'} | " if by else ""
+        lines.append(f"{group}{m.label_vi}: {shown} ({format_int(row['numerator'])}/{format_int(row['denominator'])})"
+                     + (f" [{row['status']}]" if row["status"] else ""))
+    return "\n".join(lines)
+
+
+def _form06(args: argparse.Namespace) -> int:
+    from kpi.form06 import write_form06
+
+    con = _open_read_only(args.db)
+    try:
+        rows = write_form06(con, _period(args), args.out, by=args.by, where=_where(args.where),
+                            reporting_unit=args.unit, scope_label=args.unit)
+    except ValueError as exc:
+        print(f"Lỗi (error): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(f"{args.out}: Biểu 06, {len(rows)} dòng (rows)")
+    return 0
+
+
+def _add_query_options(parser: argparse.ArgumentParser, *, by: bool) -> None:
+    parser.add_argument("--db", type=Path, default=None,
+                        help=f"database file (default: ${db.DB_ENV} or {db.DEFAULT_DB.relative_to(db.PROJECT_ROOT)})")
+    parser.add_argument("--from", dest="from_", type=_day, required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument("--to", type=_day, required=True, help="last day (inclusive), YYYY-MM-DD")
+    parser.add_argument("--where", type=_condition, nargs="+", action="extend", metavar="DIMENSION=VALUE",
+                        help="filters, e.g. --where district='Huyện Thạch Thất' sector='Đất đai'")
+    if by:
+        parser.add_argument("--by", choices=BY_CHOICES, help="group by this dimension")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="python -m kpi", description="egov-kpi: dossier store and KPIs")
@@ -65,6 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--rows", type=int, default=200_000, help="number of dossiers (default 200000)")
     sample.add_argument("--seed", type=int, default=2025, help="random seed (same seed, same file)")
     sample.set_defaults(run=_sample)
+
+    kpis = commands.add_parser("kpis", help="every KPI for a period, optionally grouped and filtered")
+    _add_query_options(kpis, by=True)
+    kpis.add_argument("--format", choices=("json", "csv", "table"), default="table")
+    kpis.add_argument("--targets", type=Path, help="targets file (.toml or .csv) overriding the defaults")
+    kpis.add_argument("--on-time-by", choices=("day", "timestamp"), default="day",
+                      help="compare finish and due by date (default, as provincial reports do) or timestamp")
+    kpis.set_defaults(run=_kpis)
+
+    form06 = commands.add_parser("form06", help="write the official form Biểu 06/VPCP/KSTT as .xlsx")
+    _add_query_options(form06, by=False)
+    form06.add_argument("--by", choices=("sector", "agency"), default="sector", help="one row per sector or unit")
+    form06.add_argument("--unit", default="", help="reporting unit's name for the form's heading")
+    form06.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
+    form06.set_defaults(run=_form06)
     return parser
 
 
