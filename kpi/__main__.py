@@ -163,6 +163,56 @@ def _form06(args: argparse.Namespace) -> int:
     return 0
 
 
+LATE_PAGE = 10_000
+
+
+def _late(args: argparse.Namespace) -> int:
+    """Stream the dossier lists page by page: never the whole list in memory."""
+    from kpi.dossier_lists import LIST_KINDS, late_dossiers
+
+    kinds = [k.id for k in LIST_KINDS] if args.kind == "all" else [args.kind]
+    con = _open_read_only(args.db)
+    period, where = _period(args), _where(args.where)
+    written, first = 0, True
+    try:
+        if args.format == "json":
+            sys.stdout.write("[")
+        for kind in kinds:
+            offset = args.offset
+            while args.limit is None or written < args.limit:
+                size = LATE_PAGE if args.limit is None else min(LATE_PAGE, args.limit - written)
+                page = late_dossiers(con, period, kind=kind, where=where, on_time_by=args.on_time_by,
+                                     limit=size, offset=offset)
+                if page.empty:
+                    break
+                if args.format == "json":
+                    for record in page.to_dict("records"):
+                        sys.stdout.write(("" if first else ",") + json.dumps(
+                            {k: _json_value(v) for k, v in record.items()}, ensure_ascii=False))
+                        first = False
+                else:
+                    sys.stdout.write(page.to_csv(index=False, header=first, date_format="%Y-%m-%d %H:%M:%S"))
+                    first = False
+                written += len(page)
+                offset += len(page)
+                if len(page) < size:
+                    break
+        if args.format == "json":
+            sys.stdout.write("]\n")
+    except ValueError as exc:
+        print(f"Lỗi (error): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    return 0
+
+
+def _json_value(value: object) -> object:
+    """Timestamps as ISO text, the rest as plain JSON values."""
+    value = _plain(value)
+    return value.isoformat(sep=" ") if isinstance(value, dt.datetime | pd.Timestamp) else value
+
+
 def _add_query_options(parser: argparse.ArgumentParser, *, by: bool) -> None:
     parser.add_argument("--db", type=Path, default=None,
                         help=f"database file (default: ${db.DB_ENV} or {db.DEFAULT_DB.relative_to(db.PROJECT_ROOT)})")
@@ -206,6 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
     form06.add_argument("--unit", default="", help="reporting unit's name for the form's heading")
     form06.add_argument("--out", type=Path, required=True, help="the .xlsx file to write")
     form06.set_defaults(run=_form06)
+
+    late = commands.add_parser("late", help="dossiers resolved late and in progress overdue, by days late")
+    _add_query_options(late, by=False)
+    late.add_argument("--kind", choices=("resolved_late", "overdue_in_progress", "all"), default="all")
+    late.add_argument("--format", choices=("csv", "json"), default="csv")
+    late.add_argument("--limit", type=int, default=None, help="at most this many dossiers (default: all)")
+    late.add_argument("--offset", type=int, default=0, help="skip this many dossiers of each list")
+    late.add_argument("--on-time-by", choices=("day", "timestamp"), default="day")
+    late.set_defaults(run=_late)
     return parser
 
 

@@ -4,9 +4,10 @@ One grouped DuckDB query per call. The reporting windows (the period, the previo
 period a year earlier; for the month dimension, those three for every month) are bound as parameter
 lists and joined to the dossiers, each dossier is given its state in each window (received, carried over,
 resolved, on time, in progress, overdue...; DOMAIN.md §6), and every metric's numerator and denominator is
-one conditional aggregate over those flags. Values are always bound parameters; the only identifiers and
-SQL fragments are those of the registries (`METRICS`, `DIMENSIONS`, `COUNTS`) and two fixed comparison
-rules chosen by `on_time_by`, never text from a caller.
+one conditional aggregate over those flags. The states are one SQL definition (`dossier_states_sql`),
+shared with the dossier lists of `kpi.dossier_lists`. Values are always bound parameters; the only
+identifiers and SQL fragments are those of the registries (`METRICS`, `DIMENSIONS`, `COUNTS`) and two
+fixed comparison rules chosen by `on_time_by`, never text from a caller.
 
 Rules where DOMAIN leaves room (also in README "KPI rules"):
 
@@ -303,42 +304,26 @@ def change(metric_: Metric, value: float | None, earlier: float | None) -> float
     return (value - earlier) * 100 if metric_.unit == "rate" else value - earlier
 
 
-# --- the query --------------------------------------------------------------------------------------
+# --- dossier states ---------------------------------------------------------------------------------
 
-# Counts beside the metrics: Biểu 06 columns and data-quality checks, aggregated over the same flags.
-COUNTS: tuple[tuple[str, str], ...] = (
-    ("received", "count(*) FILTER (WHERE is_received)"),
-    ("received_online", "count(*) FILTER (WHERE is_received AND channel = 'online')"),
-    ("received_direct_or_postal", "count(*) FILTER (WHERE is_received AND channel <> 'online')"),
-    ("carried_over", "count(*) FILTER (WHERE is_carried_over)"),
-    ("resolved", "count(*) FILTER (WHERE is_resolved)"),
-    ("resolved_early", "count(*) FILTER (WHERE is_resolved AND is_early)"),
-    ("resolved_on_due_date", "count(*) FILTER (WHERE is_resolved AND is_on_time AND NOT is_early)"),
-    ("resolved_late", "count(*) FILTER (WHERE is_resolved AND NOT is_on_time)"),
-    ("in_progress", "count(*) FILTER (WHERE is_in_progress)"),
-    ("in_progress_within_deadline", "count(*) FILTER (WHERE is_in_progress AND NOT is_overdue_in_progress)"),
-    ("in_progress_overdue", "count(*) FILTER (WHERE is_overdue_in_progress)"),
-    ("not_accepted", "count(*) FILTER (WHERE is_received AND status = 3)"),
-    ("withdrawn", "count(*) FILTER (WHERE is_received AND status = 7)"),
-    ("stopped", "count(*) FILTER (WHERE is_received AND status = 8)"),
-    ("resolved_without_due_date", "count(*) FILTER (WHERE is_resolved AND due_at IS NULL)"),
-    ("in_progress_without_due_date", "count(*) FILTER (WHERE is_in_progress AND due_at IS NULL)"),
-    ("terminal_without_end_date", f"count(*) FILTER (WHERE is_in_progress AND status IN {TERMINAL_STATUSES})"),
-)
-DATA_QUALITY_COUNTS = ("resolved_without_due_date", "in_progress_without_due_date", "terminal_without_end_date")
+# The two "late" states of Biểu 06, as filters over `flags`; COUNTS and kpi.dossier_lists both use them.
+RESOLVED_LATE_SQL = "is_resolved AND NOT is_on_time"
+OVERDUE_IN_PROGRESS_SQL = "is_overdue_in_progress"
 
 _ON_TIME_SQL = {
     "day": ("end_at::DATE <= due_at::DATE", "d.due_at::DATE < w.t"),
     "timestamp": ("end_at <= due_at", "d.due_at < w.t + INTERVAL 1 DAY"),
 }
 
-_QUERY = """
+# Every dossier's state in every reporting window (DOMAIN.md §6), the one definition of the engine and of
+# the dossier lists: `flags` has a row per (window, dossier relevant to it) with the caller's `columns`,
+# the dossier's days (received_day, end_at, end_day...) and its flags in that window.
+_STATES_SQL = """
 WITH windows AS (
     SELECT unnest($w_id::INTEGER[]) AS wid, unnest($w_from::DATE[]) AS f, unnest($w_to::DATE[]) AS t
 ),
 base AS (
-    SELECT {group_sql} AS group_value, procedure_code, channel, service_level, status, supplement_count,
-           fee_vnd, paid_online, digitized, e_result, rating, due_at, received_at::DATE AS received_day,
+    SELECT {columns}, status, supplement_count, due_at, received_at::DATE AS received_day,
            CASE WHEN status IN {terminal} THEN coalesce(finished_at, returned_at) END AS end_at
     FROM dossiers
     WHERE {scope_sql} AND {where_sql}
@@ -353,9 +338,7 @@ dossier AS (
     FROM base
 ),
 flags AS (
-    SELECT w.wid, d.group_value, d.procedure_code, d.channel, d.service_level, d.status,
-           d.fee_vnd, d.paid_online, d.digitized, d.e_result, d.rating, d.due_at, d.is_on_time, d.is_early,
-           d.days_to_resolve,
+    SELECT w.wid, w.t AS window_to, d.*,
            d.received_day BETWEEN w.f AND w.t AS is_received,
            d.received_day < w.f AND coalesce(d.end_day >= w.f, true) AS is_carried_over,
            coalesce(d.status IN {resolved} AND d.end_day BETWEEN w.f AND w.t, false) AS is_resolved,
@@ -367,10 +350,60 @@ flags AS (
     -- DuckDB use a range join instead of comparing every dossier with every window
     FROM dossier d JOIN windows w ON d.first_day <= w.t AND d.last_day >= w.f
 )
-SELECT wid, group_value, {aggregates}
-FROM flags
-GROUP BY wid, group_value
 """
+
+
+def dossier_states_sql(windows: Mapping[int, Period], *, columns: Iterable[str], period: Period,
+                       where: Mapping[str, object] | None = None, scope: Scope | None = None,
+                       on_time_by: str = "day") -> tuple[str, dict[str, object]]:
+    """The WITH clause ending in the `flags` CTE for these windows (id -> period) and its parameters.
+
+    `columns` are fixed SQL expressions over `dossiers` chosen by the caller's code (never user text);
+    `period` is the one the filters are checked against (district only before the reform)."""
+    if on_time_by not in ON_TIME_RULES:
+        raise ValueError(f"on_time_by must be one of {ON_TIME_RULES}, not {on_time_by!r}")
+    where_sql, params = _where_sql(where, period)
+    on_time_sql, overdue_sql = _ON_TIME_SQL[on_time_by]
+    sql = _STATES_SQL.format(
+        columns=", ".join(columns), terminal=TERMINAL_STATUSES, resolved=RESOLVED_STATUSES,
+        scope_sql=_SCOPE_SQL, where_sql=where_sql, on_time_sql=on_time_sql, overdue_sql=overdue_sql,
+    )
+    params.update(_scope_params(scope))
+    params.update({
+        "w_id": list(windows),
+        "w_from": [p.start for p in windows.values()],
+        "w_to": [p.end for p in windows.values()],
+    })
+    return sql, params
+
+
+# --- the query --------------------------------------------------------------------------------------
+
+# Counts beside the metrics: Biểu 06 columns and data-quality checks, aggregated over the same flags.
+COUNTS: tuple[tuple[str, str], ...] = (
+    ("received", "count(*) FILTER (WHERE is_received)"),
+    ("received_online", "count(*) FILTER (WHERE is_received AND channel = 'online')"),
+    ("received_direct_or_postal", "count(*) FILTER (WHERE is_received AND channel <> 'online')"),
+    ("carried_over", "count(*) FILTER (WHERE is_carried_over)"),
+    ("resolved", "count(*) FILTER (WHERE is_resolved)"),
+    ("resolved_early", "count(*) FILTER (WHERE is_resolved AND is_early)"),
+    ("resolved_on_due_date", "count(*) FILTER (WHERE is_resolved AND is_on_time AND NOT is_early)"),
+    ("resolved_late", f"count(*) FILTER (WHERE {RESOLVED_LATE_SQL})"),
+    ("in_progress", "count(*) FILTER (WHERE is_in_progress)"),
+    ("in_progress_within_deadline", f"count(*) FILTER (WHERE is_in_progress AND NOT {OVERDUE_IN_PROGRESS_SQL})"),
+    ("in_progress_overdue", f"count(*) FILTER (WHERE {OVERDUE_IN_PROGRESS_SQL})"),
+    ("not_accepted", "count(*) FILTER (WHERE is_received AND status = 3)"),
+    ("withdrawn", "count(*) FILTER (WHERE is_received AND status = 7)"),
+    ("stopped", "count(*) FILTER (WHERE is_received AND status = 8)"),
+    ("resolved_without_due_date", "count(*) FILTER (WHERE is_resolved AND due_at IS NULL)"),
+    ("in_progress_without_due_date", "count(*) FILTER (WHERE is_in_progress AND due_at IS NULL)"),
+    ("terminal_without_end_date", f"count(*) FILTER (WHERE is_in_progress AND status IN {TERMINAL_STATUSES})"),
+)
+DATA_QUALITY_COUNTS = ("resolved_without_due_date", "in_progress_without_due_date", "terminal_without_end_date")
+
+# The columns the metrics and COUNTS read beside the shared state columns.
+_AGGREGATE_COLUMNS = ("procedure_code", "channel", "service_level", "fee_vnd", "paid_online", "digitized",
+                      "e_result", "rating")
 
 
 @dataclass(frozen=True)
@@ -415,31 +448,20 @@ def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: st
                where: Mapping[str, object] | None, scope: Scope | None, on_time_by: str,
                period: Period) -> pd.DataFrame:
     """One row per (window, group value): every count of COUNTS and num__/den__ of every metric."""
-    if on_time_by not in ON_TIME_RULES:
-        raise ValueError(f"on_time_by must be one of {ON_TIME_RULES}, not {on_time_by!r}")
     if by is not None:
         dim = dimension(by)
         if dim.id == "district":
             _check_dimension(period, dim.id, "group by")
-    where_sql, params = _where_sql(where, period)
+    # by=None and by="month" have one group per window (months are windows, not a column)
+    group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({DIMENSION_BY_ID[by].sql} AS VARCHAR)"
+    states, params = dossier_states_sql(
+        {w.wid: w.period for w in windows}, columns=(f"{group_sql} AS group_value", *_AGGREGATE_COLUMNS),
+        period=period, where=where, scope=scope, on_time_by=on_time_by,
+    )
     aggregates = [f"{sql} AS {name}" for name, sql in COUNTS]
     for m in METRICS:
         aggregates += [f"{m.numerator_sql} AS num__{m.id}", f"{m.denominator_sql} AS den__{m.id}"]
-    on_time_sql, overdue_sql = _ON_TIME_SQL[on_time_by]
-    # by=None and by="month" have one group per window (months are windows, not a column)
-    group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({DIMENSION_BY_ID[by].sql} AS VARCHAR)"
-    sql = _QUERY.format(
-        group_sql=group_sql, terminal=TERMINAL_STATUSES, resolved=RESOLVED_STATUSES,
-        scope_sql=_SCOPE_SQL, where_sql=where_sql, on_time_sql=on_time_sql, overdue_sql=overdue_sql,
-        aggregates=",\n       ".join(aggregates),
-    )
-    params.update(_scope_params(scope))
-    unique = {w.wid: w.period for w in windows}
-    params.update({
-        "w_id": list(unique),
-        "w_from": [p.start for p in unique.values()],
-        "w_to": [p.end for p in unique.values()],
-    })
+    sql = f"{states}SELECT wid, group_value, {', '.join(aggregates)}\nFROM flags\nGROUP BY wid, group_value"
     return con.cursor().execute(sql, params).df()
 
 
@@ -605,6 +627,6 @@ def rank_groups(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
 
 __all__ = [
     "AFTER_REFORM", "BEFORE_REFORM", "COUNTS", "DIMENSIONS", "DIMENSION_BY_ID", "MIXED", "METRIC_BY_ID",
-    "REFORM_DAY", "Dimension", "Hierarchy", "Scope", "Targets", "dossier_counts", "era_of", "hierarchy_for",
-    "kpi_table", "kpi_value", "rank_groups", "status_for",
+    "REFORM_DAY", "Dimension", "Hierarchy", "Scope", "Targets", "dossier_counts", "dossier_states_sql",
+    "era_of", "hierarchy_for", "kpi_table", "kpi_value", "rank_groups", "status_for",
 ]

@@ -102,3 +102,17 @@ def test_form06_writes_the_workbook(store_file: Path, tmp_path: Path) -> None:
     # received: 2 in May + 0 carried over; resolved: 2 (1 early, 1 late)
     assert [sheet.cell(12, c).value for c in range(3, 11)] == [2, 1, 1, 0, 2, 1, 0, 1]
     assert Period(month(2024, 5).start, month(2024, 5).end).label("vi") in sheet["A3"].value
+
+
+def test_late_lists_both_kinds_by_days_late(store_file: Path) -> None:
+    done = run("late", "--db", store_file, "--from", "2024-05-01", "--to", "2024-05-31", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    # resolved late: received 03/05, due 04/05, finished 09/05 (5 days); none overdue in progress on 31/05
+    assert [(r["kind"], r["days_late"], r["due_at"], r["finished_at"]) for r in records] == [
+        ("resolved_late", 5, "2024-05-04 00:00:00", "2024-05-09 00:00:00")]
+    assert set(records[0]) >= {"dossier_code", "procedure_code", "agency_name", "received_at"}
+    done = run("late", "--db", store_file, "--from", "2024-06-11", "--to", "2024-06-30")
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("dossier_code,procedure_code,procedure_name,sector,agency_name")
+    assert len(lines) == 2 and lines[1].endswith(",4,20,overdue_in_progress")  # due 10/06, 20 days at 30/06
