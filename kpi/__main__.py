@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from kpi import db
+from kpi.engine import DIMENSIONS
 from kpi.importer import ingest_files
 from kpi.periods import Period
 
@@ -52,8 +53,7 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-BY_CHOICES = ("province", "district", "commune", "agency", "agency_level", "sector", "procedure", "channel",
-              "service_level", "month")
+BY_CHOICES = tuple(d.id for d in DIMENSIONS)  # the engine's registry; month last, and not a filter
 
 
 def _day(text: str) -> dt.date:

@@ -41,6 +41,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -63,19 +64,33 @@ _EPSILON = 1e-9
 @dataclass(frozen=True)
 class Dimension:
     """A way to group or filter dossiers: `sql` is an expression over `dossiers` (None for month, which
-    is a set of reporting windows, not a column); `is_locality` dimensions change meaning at the reform."""
+    is a set of reporting windows, not a column); `is_locality` dimensions change meaning at the reform;
+    `needs_areas` dimensions read the former-district map (`dimension_params` binds it)."""
 
     id: str
     label_vi: str
     label_en: str
     sql: str | None
     is_locality: bool = False
+    needs_areas: bool = False
+
+
+# DOMAIN §5: after 1 July 2025 "district" is only an analytical layer. A dossier's former district area is
+# its district before the reform and, after it, the former district of its (new) commune from the bundled
+# official division list (kpi/reference: old->new mapping; a commune straddling districts goes to the one
+# that gave it most old communes).
+_FORMER_DISTRICT_SQL = (
+    "coalesce(nullif(trim(district), ''), "
+    "map_extract_value(MAP($area_keys::VARCHAR[], $area_values::VARCHAR[]), province || '|' || commune))"
+)
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("province", "Tỉnh/Thành phố", "Province", "nullif(trim(province), '')", True),
     Dimension("district", "Quận/Huyện", "District", "nullif(trim(district), '')", True),
     Dimension("commune", "Xã/Phường", "Commune", "nullif(trim(commune), '')", True),
+    Dimension("former_district", "Địa bàn huyện cũ", "Former district area", _FORMER_DISTRICT_SQL,
+              needs_areas=True),
     Dimension("agency", "Cơ quan, đơn vị", "Agency", "nullif(trim(agency_name), '')"),
     Dimension("agency_level", "Cấp thực hiện", "Level", "agency_level"),
     Dimension("sector", "Lĩnh vực", "Sector", "nullif(trim(sector), '')"),
@@ -85,6 +100,22 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("month", "Tháng", "Month", None),
 )
 DIMENSION_BY_ID: dict[str, Dimension] = {d.id: d for d in DIMENSIONS}
+
+
+@cache
+def _areas() -> dict[str, list[str]]:
+    from kpi.reference import former_districts
+
+    frame = former_districts()
+    return {"area_keys": (frame["province"] + "|" + frame["commune"]).tolist(),
+            "area_values": frame["former_district"].tolist()}
+
+
+def dimension_params(*dimension_ids: str | None) -> dict[str, object]:
+    """The parameters that the SQL of these dimensions binds (the former-district map), if any."""
+    if any(d is not None and DIMENSION_BY_ID[d].needs_areas for d in dimension_ids if d in DIMENSION_BY_ID):
+        return dict(_areas())
+    return {}
 
 
 def dimension(dimension_id: str) -> Dimension:
@@ -434,6 +465,7 @@ def _where_sql(where: Mapping[str, object] | None, period: Period) -> tuple[str,
         if dim.id == "district":
             _check_dimension(period, dim.id, "filter by")
         values = list(raw) if isinstance(raw, list | tuple | set | frozenset) else [raw]
+        params.update(dimension_params(dim.id))
         texts = sorted({str(v) for v in values if v is not None})
         params[f"where_{i}"] = texts
         params[f"where_{i}_null"] = any(v is None for v in values)
@@ -458,6 +490,7 @@ def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: st
         {w.wid: w.period for w in windows}, columns=(f"{group_sql} AS group_value", *_AGGREGATE_COLUMNS),
         period=period, where=where, scope=scope, on_time_by=on_time_by,
     )
+    params.update(dimension_params(by))
     aggregates = [f"{sql} AS {name}" for name, sql in COUNTS]
     for m in METRICS:
         aggregates += [f"{m.numerator_sql} AS num__{m.id}", f"{m.denominator_sql} AS den__{m.id}"]
@@ -627,6 +660,7 @@ def rank_groups(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
 
 __all__ = [
     "AFTER_REFORM", "BEFORE_REFORM", "COUNTS", "DIMENSIONS", "DIMENSION_BY_ID", "MIXED", "METRIC_BY_ID",
-    "REFORM_DAY", "Dimension", "Hierarchy", "Scope", "Targets", "dossier_counts", "dossier_states_sql",
+    "REFORM_DAY", "Dimension", "dimension_params", "Hierarchy", "Scope", "Targets", "dossier_counts",
+    "dossier_states_sql",
     "era_of", "hierarchy_for", "kpi_table", "kpi_value", "rank_groups", "status_for",
 ]

@@ -24,7 +24,16 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from kpi.engine import _SCOPE_SQL, Scope, _clean, _scope_params, _where_sql, dimension, kpi_table
+from kpi.engine import (
+    _SCOPE_SQL,
+    Scope,
+    _clean,
+    _scope_params,
+    _where_sql,
+    dimension,
+    dimension_params,
+    kpi_table,
+)
 from kpi.periods import Period
 
 ESTIMATE_LABEL: dict[str, str] = {"vi": "ước tính từ dữ liệu hồ sơ", "en": "estimated from dossier data"}
@@ -196,6 +205,7 @@ def _shares(con: duckdb.DuckDBPyConnection, period: Period, by: str | None,
     sql = _SHARES_QUERY.format(group_sql=group_sql, scope_sql=_SCOPE_SQL, where_sql=where_sql,
                                aggregates=", ".join(aggregates))
     params.update(_scope_params(scope))
+    params.update(dimension_params(by))
     params.update(w_label=[label for label, _ in windows], w_from=[p.start for _, p in windows],
                   w_to=[p.end for _, p in windows])
     out: dict[str | None, dict[str, int]] = {}

@@ -40,3 +40,21 @@ def old_to_new() -> pd.DataFrame:
     frame = _read("ha_noi_old_to_new.csv")
     frame["is_default"] = frame["is_default"].astype(int).astype(bool)
     return frame
+
+
+def former_districts() -> pd.DataFrame:
+    """Each new commune's former district area (DOMAIN §5: after 1 July 2025 "district" is only an
+    analytical layer). Columns: province, commune, former_district, districts (how many former districts
+    the commune straddles). A straddling commune is attributed to the district that gave it the most old
+    communes (ties: alphabetical), which is why `districts` is kept."""
+    mapping = old_to_new()
+    counts = mapping.groupby(["new_commune", "district"]).size().reset_index(name="old_communes")
+    counts = counts.sort_values(["new_commune", "old_communes", "district"], ascending=[True, False, True])
+    first = counts.drop_duplicates("new_commune")
+    spread = counts.groupby("new_commune")["district"].nunique()
+    return pd.DataFrame({
+        "province": PROVINCE,
+        "commune": first["new_commune"].to_numpy(),
+        "former_district": first["district"].to_numpy(),
+        "districts": spread.reindex(first["new_commune"]).to_numpy(),
+    })
