@@ -358,6 +358,12 @@ base AS (
            CASE WHEN status IN {terminal} THEN coalesce(finished_at, returned_at) END AS end_at
     FROM dossiers
     WHERE {scope_sql} AND {where_sql}
+      -- only dossiers whose [first, last] day span can meet the windows' overall span: cheap tests on the
+      -- stored columns that spare the rest of the query the dossiers of other years
+      AND (received_at < $span_to + INTERVAL 1 DAY
+           OR (status IN {terminal} AND coalesce(finished_at, returned_at) < $span_to + INTERVAL 1 DAY))
+      AND (received_at >= $span_from OR status NOT IN {terminal}
+           OR coalesce(finished_at, returned_at) IS NULL OR coalesce(finished_at, returned_at) >= $span_from)
 ),
 dossier AS (
     SELECT *, end_at::DATE AS end_day,
@@ -404,6 +410,8 @@ def dossier_states_sql(windows: Mapping[int, Period], *, columns: Iterable[str],
         "w_id": list(windows),
         "w_from": [p.start for p in windows.values()],
         "w_to": [p.end for p in windows.values()],
+        "span_from": min(p.start for p in windows.values()),
+        "span_to": max(p.end for p in windows.values()),
     })
     return sql, params
 
