@@ -82,3 +82,13 @@ def store() -> Iterable[duckdb.DuckDBPyConnection]:
     con = db.connect()
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def scratch():
+    """A store shared by a module's property tests, which empty and refill it per example; one thread,
+    since a dozen rows would be dominated by thread start-up."""
+    con = db.connect()
+    con.execute("SET threads = 1")
+    yield con
+    con.close()

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kpi_rows import insert, row, small_store
 
-from kpi import db, periods
+from kpi import periods
 from kpi.dossier_lists import LIST_COLUMNS, LIST_KINDS, count_late_dossiers, late_dossiers
 from kpi.engine import Scope, dossier_counts
 
@@ -162,14 +162,6 @@ def dossiers(draw: st.DrawFn) -> dict:
         commune=draw(st.sampled_from(["Phường Láng", "Xã Sóc Sơn", None])),
         supplement_count=draw(st.one_of(st.none(), st.integers(0, 3))),
     )
-
-
-@pytest.fixture(scope="module")
-def scratch():
-    con = db.connect()
-    con.execute("SET threads = 1")  # a dozen rows: thread start-up would dominate
-    yield con
-    con.close()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

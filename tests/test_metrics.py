@@ -336,14 +336,6 @@ def dossiers(draw: st.DrawFn) -> dict:
     )
 
 
-@pytest.fixture(scope="module")
-def scratch():
-    con = db.connect()
-    con.execute("SET threads = 1")  # a dozen rows: thread start-up would dominate
-    yield con
-    con.close()
-
-
 def _fill(con, rows: list[dict]) -> None:
     con.execute("DELETE FROM dossiers")
     insert(con, rows)
