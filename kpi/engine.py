@@ -358,12 +358,9 @@ base AS (
            CASE WHEN status IN {terminal} THEN coalesce(finished_at, returned_at) END AS end_at
     FROM dossiers
     WHERE {scope_sql} AND {where_sql}
-      -- only dossiers whose [first, last] day span can meet the windows' overall span: cheap tests on the
-      -- stored columns that spare the rest of the query the dossiers of other years
-      AND (received_at < $span_to + INTERVAL 1 DAY
-           OR (status IN {terminal} AND coalesce(finished_at, returned_at) < $span_to + INTERVAL 1 DAY))
-      AND (received_at >= $span_from OR status NOT IN {terminal}
-           OR coalesce(finished_at, returned_at) IS NULL OR coalesce(finished_at, returned_at) >= $span_from)
+      -- only dossiers whose [first, last] day span can meet one of the windows' spans: cheap tests on the
+      -- stored columns that spare the rest of the query the dossiers of other months and years
+      AND ({span_sql})
 ),
 dossier AS (
     SELECT *, end_at::DATE AS end_day,
@@ -401,18 +398,43 @@ def dossier_states_sql(windows: Mapping[int, Period], *, columns: Iterable[str],
         raise ValueError(f"on_time_by must be one of {ON_TIME_RULES}, not {on_time_by!r}")
     where_sql, params = _where_sql(where, period)
     on_time_sql, overdue_sql = _ON_TIME_SQL[on_time_by]
+    span_sql, span_params = _spans_sql(windows.values())
     sql = _STATES_SQL.format(
         columns=", ".join(columns), terminal=TERMINAL_STATUSES, resolved=RESOLVED_STATUSES,
         scope_sql=_SCOPE_SQL, where_sql=where_sql, on_time_sql=on_time_sql, overdue_sql=overdue_sql,
+        span_sql=span_sql,
     )
     params.update(_scope_params(scope))
     params.update({
         "w_id": list(windows),
         "w_from": [p.start for p in windows.values()],
         "w_to": [p.end for p in windows.values()],
-        "span_from": min(p.start for p in windows.values()),
-        "span_to": max(p.end for p in windows.values()),
     })
+    params.update(span_params)
+    return sql, params
+
+
+_SPAN_SQL = (
+    "((received_at < $span_to_{i} + INTERVAL 1 DAY OR (status IN {terminal} AND coalesce(finished_at, returned_at) "
+    "< $span_to_{i} + INTERVAL 1 DAY)) AND (received_at >= $span_from_{i} OR status NOT IN {terminal} "
+    "OR coalesce(finished_at, returned_at) IS NULL OR coalesce(finished_at, returned_at) >= $span_from_{i}))"
+)
+
+
+def _spans_sql(periods: Iterable[Period]) -> tuple[str, dict[str, object]]:
+    """The windows merged into disjoint spans (a month, its previous month and the same month a year
+    earlier make two), as an OR of cheap day-span tests with bound bounds."""
+    spans: list[list[date]] = []
+    for p in sorted(periods, key=lambda p: p.start):
+        if spans and (p.start - spans[-1][1]).days <= 1:
+            spans[-1][1] = max(spans[-1][1], p.end)
+        else:
+            spans.append([p.start, p.end])
+    sql = " OR ".join(_SPAN_SQL.format(i=i, terminal=TERMINAL_STATUSES) for i in range(len(spans)))
+    params = {}
+    for i, (start, end) in enumerate(spans):
+        params.update({f"span_from_{i}": start, f"span_to_{i}": end})
+    return sql, params
     return sql, params
 
 
