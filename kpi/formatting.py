@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
+
+import pandas as pd
 
 NO_DATA = {"vi": "không có dữ liệu", "en": "no data"}
 
@@ -47,3 +50,28 @@ def format_datetime(value: dt.datetime | None) -> str:
 def format_month(value: dt.date | dt.datetime) -> str:
     """05/2023."""
     return value.strftime("%m/%Y")
+
+
+def display_frame(frame: pd.DataFrame, terms: Mapping[str, str] | None = None, lang: str = "vi") -> pd.DataFrame:
+    """A copy of `frame` as display text: Vietnamese thousands and decimals, dates day first (with the
+    time only where a value has one), vocabulary codes as labels (`terms`: column -> vocabulary), and
+    empty for missing values. Downloads keep the raw frame; this is for the eye."""
+    from kpi.fields import term_label
+
+    out = pd.DataFrame(index=frame.index)
+    for column, series in frame.items():
+        if terms and column in terms:
+            out[column] = [term_label(terms[column], v, lang) if v is not None and v == v else "" for v in series]
+        elif pd.api.types.is_bool_dtype(series):
+            out[column] = series.map({True: "Có" if lang == "vi" else "Yes", False: "Không" if lang == "vi" else "No"})
+        elif pd.api.types.is_integer_dtype(series):
+            out[column] = [format_int(v) if pd.notna(v) else "" for v in series]
+        elif pd.api.types.is_float_dtype(series):
+            out[column] = [format_decimal(v, 1) if pd.notna(v) else "" for v in series]
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            with_time = bool((series.dropna() != series.dropna().dt.normalize()).any())
+            show = format_datetime if with_time else format_date
+            out[column] = [show(v.to_pydatetime()) if pd.notna(v) else "" for v in series]
+        else:
+            out[column] = [("" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)) for v in series]
+    return out

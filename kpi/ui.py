@@ -15,7 +15,7 @@ import streamlit as st
 
 from kpi import db, store
 from kpi.fields import term_label
-from kpi.formatting import format_date, format_int
+from kpi.formatting import display_frame, format_date, format_int
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 
@@ -91,19 +91,15 @@ def query(function: Callable, *args: object) -> object:
     return _cached(data_version(), function.__name__, args)
 
 
-def data_table(frame: pd.DataFrame, labels: dict[str, tuple[str, str]], *, key: str,
-               file_stem: str, height: int | None = None) -> None:
-    """A table with translated headers, Vietnamese number/date formats and a CSV download."""
-    shown = frame.rename(columns={c: t(*labels[c]) for c in frame.columns if c in labels})
-    config = {}
-    for column, series in shown.items():
-        if pd.api.types.is_integer_dtype(series) or pd.api.types.is_float_dtype(series):
-            config[column] = st.column_config.NumberColumn(format="localized")
-        elif pd.api.types.is_datetime64_any_dtype(series):
-            config[column] = st.column_config.DatetimeColumn(format="DD/MM/YYYY HH:mm")
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, height=height or "auto",
-                 key=key)
-    st.download_button(t("Tải CSV", "Download CSV"), shown.to_csv(index=False).encode("utf-8-sig"),
+def data_table(frame: pd.DataFrame, labels: dict[str, tuple[str, str]], *, key: str, file_stem: str,
+               height: int | None = None, terms: dict[str, str] | None = None) -> None:
+    """A table with translated headers and Vietnamese formats (`terms`: column -> vocabulary shown as
+    labels), and a CSV download of the same rows with the raw values."""
+    headers = {c: t(*labels[c]) for c in frame.columns if c in labels}
+    shown = display_frame(frame, terms, lang()).rename(columns=headers)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=key)
+    st.download_button(t("Tải CSV", "Download CSV"),
+                       frame.rename(columns=headers).to_csv(index=False).encode("utf-8-sig"),
                        file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}-csv")
 
 
@@ -120,7 +116,7 @@ def monthly_chart(frame: pd.DataFrame) -> go.Figure:
                        hovertemplate="%{x|%m/%Y}: %{y:,.0f}<extra>" + channel_label(channel) + "</extra>")
     figure.update_layout(barmode="stack", height=360, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                          separators=",.", legend={"orientation": "h"}, xaxis={"tickformat": "%m/%Y"},
-                         yaxis={"title": t("Số hồ sơ", "Dossiers")})
+                         yaxis={"title": t("Số hồ sơ", "Dossiers"), "tickformat": ",d"})
     return figure
 
 

@@ -19,14 +19,15 @@ chart, table = st.tabs([t("Biểu đồ", "Chart"), t("Xem bảng số liệu", 
 chart.plotly_chart(ui.monthly_chart(by_month), width="stretch", key="by-month-chart")
 with table:
     ui.data_table(by_month, {"month": ("Tháng", "Month"), "channel": ("Hình thức nộp", "Channel"),
-                             "dossiers": ("Số hồ sơ", "Dossiers")}, key="by-month", file_stem="ho_so_theo_thang")
+                             "dossiers": ("Số hồ sơ", "Dossiers")}, key="by-month", file_stem="ho_so_theo_thang",
+                  terms={"channel": "channel"})
 
 st.subheader(t("Hồ sơ theo đơn vị tiếp nhận", "Dossiers by receiving unit"))
 ui.data_table(ui.query(store.dossiers_by_unit),
               {"unit": ("Đơn vị", "Unit"), "agency_level": ("Cấp", "Level"), "dossiers": ("Số hồ sơ", "Dossiers"),
                "resolved": ("Đã giải quyết", "Resolved"), "first_received": ("Tiếp nhận từ", "First received"),
                "last_received": ("Tiếp nhận đến", "Last received")},
-              key="by-unit", file_stem="ho_so_theo_don_vi", height=400)
+              key="by-unit", file_stem="ho_so_theo_don_vi", height=400, terms={"agency_level": "agency_level"})
 
 st.subheader(t("Lịch sử nhập dữ liệu", "Import history"))
 history = ui.query(store.import_history)

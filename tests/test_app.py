@@ -45,12 +45,13 @@ def test_first_screen_shows_the_store(app_db: Path) -> None:
     assert "3 hồ sơ tiếp nhận từ 05/01/2024 đến 10/02/2024; 1 lần nhập dữ liệu." in [c.value for c in at.caption]
     tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
     by_unit = tables[("Đơn vị", "Cấp")]
-    assert dict(zip(by_unit["Đơn vị"], by_unit["Số hồ sơ"], strict=True)) == {"Sở Tư pháp": 2, "Sở Xây dựng": 1}
+    assert dict(zip(by_unit["Đơn vị"], by_unit["Số hồ sơ"], strict=True)) == {"Sở Tư pháp": "2", "Sở Xây dựng": "1"}
+    assert set(by_unit["Cấp"]) == {"Cấp tỉnh"} and set(by_unit["Tiếp nhận từ"]) == {"05/01/2024", "10/02/2024"}
     history = tables[("Lần nhập", "Tệp")]
-    assert history.iloc[0][["Tệp", "Dòng đọc", "Thêm mới", "Bị loại"]].tolist() == ["ho_so_thang_1.csv", 4, 3, 1]
+    assert history.iloc[0][["Tệp", "Dòng đọc", "Thêm mới", "Bị loại"]].tolist() == ["ho_so_thang_1.csv", "4", "3", "1"]
     reasons = tables[("Loại", "Cột")]
     assert reasons.iloc[0]["Cột"] == "channel" and "Fax" not in reasons.iloc[0]["Lý do"]
-    assert reasons.iloc[0]["Dòng đầu tiên"] == 6
+    assert reasons.iloc[0]["Dòng đầu tiên"] == "6"
 
 
 def test_english_labels(app_db: Path) -> None:
