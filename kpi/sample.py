@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -734,9 +733,10 @@ def _write_csv(state: pd.DataFrame, seed: int, handle, title: list[str] | None) 
         query = _export_query(con, state, seed, as_text=True)
         with tempfile.TemporaryDirectory() as tmp:
             body = os.path.join(tmp, "body.csv")
-            con.execute(f"COPY ({query}) TO '{body}' (FORMAT csv, DELIMITER ';', HEADER false, NEW_LINE '\r\n')")
-            with open(body, "rb") as src:
-                shutil.copyfileobj(src, handle, 1 << 20)
+            con.sql(query).write_csv(body, sep=";", header=False)
+            with open(body, "rb") as src:  # Excel writes CRLF; no value holds a line break
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    handle.write(chunk.replace(b"\n", b"\r\n"))
     finally:
         con.close()
     total = [""] * width
