@@ -53,7 +53,8 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-BY_CHOICES = tuple(d.id for d in DIMENSIONS)  # the engine's registry; month last, and not a filter
+BY_CHOICES = tuple(d.id for d in DIMENSIONS)  # the engine's registry
+WHERE_CHOICES = tuple(d.id for d in DIMENSIONS if d.sql is not None)  # month is a period, not a filter
 
 
 def _day(text: str) -> dt.date:
@@ -65,9 +66,9 @@ def _day(text: str) -> dt.date:
 
 def _condition(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
-    if not sep or name.strip() not in BY_CHOICES[:-1]:
+    if not sep or name.strip() not in WHERE_CHOICES:
         raise argparse.ArgumentTypeError(
-            f"expected DIMENSION=VALUE with DIMENSION one of {', '.join(BY_CHOICES[:-1])}, not {text!r}")
+            f"expected DIMENSION=VALUE with DIMENSION one of {', '.join(WHERE_CHOICES)}, not {text!r}")
     return name.strip(), value.strip()
 
 

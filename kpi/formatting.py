@@ -8,6 +8,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from kpi.fields import term_label
+
 NO_DATA = {"vi": "không có dữ liệu", "en": "no data"}
 
 
@@ -56,8 +58,6 @@ def display_frame(frame: pd.DataFrame, terms: Mapping[str, str] | None = None, l
     """A copy of `frame` as display text: Vietnamese thousands and decimals, dates day first (with the
     time only where a value has one), vocabulary codes as labels (`terms`: column -> vocabulary), and
     empty for missing values. Downloads keep the raw frame; this is for the eye."""
-    from kpi.fields import term_label
-
     out = pd.DataFrame(index=frame.index)
     for column, series in frame.items():
         if terms and column in terms:

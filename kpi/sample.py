@@ -876,8 +876,3 @@ def write_bundled_sample(out_dir: Path, seed: int = 2025) -> list[Path]:
         name = f"ho_so_{q_start.year}_q{(q_start.month - 1) // 3 + 1}.csv.gz"
         paths.append(write_export(part, out_dir / name, period=(q_start, q_end), seed=seed))
     return paths
-
-
-def bundled_sample_files(directory: Path) -> list[Path]:
-    """The bundled quarterly exports in `directory`, in import order (oldest quarter first)."""
-    return sorted(Path(directory).glob("ho_so_*_q*.csv*"))

@@ -15,8 +15,6 @@ import pandas as pd
 from kpi.db import SAMPLE_DIR, dossier_count
 from kpi.importer import ImportResult, ingest_file
 
-UNIT_LEVELS = ("agency", "district", "commune")
-
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """Dossier count, received date range, unit count, import count and the last import time."""

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi import reference, sample
+from kpi import reference, sample, store
 from kpi.fields import FIELDS, TERMINAL_STATUSES
 
 ROWS = 60_000
@@ -203,7 +203,7 @@ def test_as_of_export_excludes_later_dossiers(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_bundled_sample_quarters_overlap() -> None:
-    files = sample.bundled_sample_files(Path(__file__).resolve().parent.parent / "data" / "sample")
+    files = store.sample_files(Path(__file__).resolve().parent.parent / "data" / "sample")
     assert [f.name for f in files][:2] == ["ho_so_2024_q1.csv.gz", "ho_so_2024_q2.csv.gz"] and len(files) == 12
     assert sum(f.stat().st_size for f in files) < 20e6
     seen: dict[str, str] = {}
