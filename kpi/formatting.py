@@ -35,6 +35,17 @@ def format_percent(rate: float | None, digits: int = 2, lang: str = "vi") -> str
     return format_decimal(rate * 100, digits) + "%"
 
 
+def format_value(value: float | None, unit: str, lang: str = "vi", *, signed: bool = False) -> str:
+    """A KPI value in its unit: rates as "98,23%", days as "4,2 ngày"; `signed` writes "+" before positive
+    values (changes); no value is "không có dữ liệu"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NO_DATA.get(lang, NO_DATA["vi"])
+    sign = "+" if signed and value > 0 else ""
+    if unit == "rate":
+        return sign + format_percent(value, 2, lang)
+    return sign + format_decimal(value, 1) + (" ngày" if lang != "en" else " days")
+
+
 def format_date(value: dt.date | dt.datetime | None) -> str:
     """16/05/2023 (day first, always)."""
     if value is None:

@@ -1,11 +1,15 @@
-"""The one Streamlit module: cached connection, cached queries, language and shared display helpers.
+"""The one Streamlit module: cached connection, cached queries, language, the shared filters (bound to the
+URL), the freshness line, and the display helpers every page uses (tiles, chart + data blocks, tables with
+CSV and Excel downloads).
 
 Pages import this and the Streamlit-free package; they hold no SQL and no reshaping of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -13,11 +17,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import db, store
+from kpi import db, exports, store, views
 from kpi.fields import term_label
-from kpi.formatting import display_frame, format_date, format_int
+from kpi.formatting import display_frame, format_date, format_datetime, format_int, format_value
+from kpi.metrics import metric
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
+STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red"}
+STATUS_LABELS = {"green": ("Đạt", "On target"), "amber": ("Gần đạt", "Near target"),
+                 "red": ("Chưa đạt", "Below target")}
 
 
 def lang() -> str:
@@ -37,6 +45,9 @@ def language_switch() -> None:
                               index=list(LANGUAGES).index(current) if current in LANGUAGES else 0,
                               horizontal=True, key="lang")
     st.query_params["lang"] = choice
+
+
+# --- connection and cached queries -----------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False)
@@ -77,30 +88,239 @@ def data_version() -> tuple[str, int]:
         cur.close()
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
-def _cached(version: tuple[str, int], name: str, args: tuple) -> object:
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple) -> object:
+    function = getattr(importlib.import_module(module), name)
     cur = connection()
     try:
-        return getattr(store, name)(cur, *args)
+        return function(cur, *args, **dict(kwargs))
     finally:
         cur.close()
 
 
-def query(function: Callable, *args: object) -> object:
-    """Call a `kpi.store` query through the cache, keyed by database, data version and arguments."""
-    return _cached(data_version(), function.__name__, args)
+def query(function: Callable, *args: object, **kwargs: object) -> object:
+    """Call a package query `function(con, *args, **kwargs)` through the cache, keyed by database, data
+    version, function and arguments (arguments must be hashable or plain data)."""
+    return _cached(data_version(), function.__module__, function.__name__, args, tuple(sorted(kwargs.items())))
 
 
-def data_table(frame: pd.DataFrame, labels: dict[str, tuple[str, str]], *, key: str, file_stem: str,
-               height: int | None = None, terms: dict[str, str] | None = None) -> None:
+def clear_cache() -> None:
+    """Forget every cached query (after an import)."""
+    st.cache_data.clear()
+
+
+# --- shared filters ---------------------------------------------------------------------------------
+
+# URL parameter of each filter: a view is shared by its link and survives a reload.
+URL_KEYS = {"kind": "ky", "year": "nam", "number": "so", "start": "tu", "end": "den", "province": "tinh",
+            "district": "huyen", "commune": "xa", "agency": "don_vi", "sector": "linh_vuc"}
+_ALL = "\x00all"  # the "every value" choice of a filter (never a real value)
+FILTER_LABELS = {"province": ("Tỉnh/Thành phố", "Province"), "district": ("Quận/Huyện", "District"),
+                 "commune": ("Xã/Phường", "Commune"), "agency": ("Sở, ngành, đơn vị", "Department or unit"),
+                 "sector": ("Lĩnh vực", "Sector")}
+
+
+def _remembered(name: str) -> str | None:
+    """A filter's starting value: this session's last choice, else the URL's."""
+    state_key = f"_filter_{name}"
+    if state_key in st.session_state:
+        return st.session_state[state_key]
+    return st.query_params.get(URL_KEYS[name])
+
+
+def _remember(name: str, value: object) -> None:
+    text = None if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+    st.session_state[f"_filter_{name}"] = text
+    key = URL_KEYS[name]
+    if text is None:
+        if key in st.query_params:
+            del st.query_params[key]
+    elif st.query_params.get(key) != text:
+        st.query_params[key] = text
+
+
+def _choice(name: str, label: str, options: Sequence, format_func: Callable[[object], str], default: object,
+            parse: Callable[[str], object] = str) -> object:
+    """A sidebar selectbox whose value starts from the session or the URL and is written back to both."""
+    raw = _remembered(name)
+    try:
+        wanted = parse(raw) if raw is not None else default
+    except ValueError:
+        wanted = default
+    options = list(options)
+    index = options.index(wanted) if wanted in options else (options.index(default) if default in options else 0)
+    value = st.sidebar.selectbox(label, options, index=index, format_func=format_func, key=f"filter-{name}")
+    _remember(name, value)
+    return value
+
+
+def filters(*, units: bool = True) -> views.Selection:
+    """The shared sidebar filters: period (kind, year, month/quarter/half or a custom range), locality by
+    the hierarchy of the period, and (with `units`) department and sector. Returns the Selection."""
+    span = query(views.data_span)
+    last_day = span["last_day"] or date.today()
+    kind0, year0, number0 = views.default_period_choice(span["last_day"])
+    st.sidebar.subheader(t("Kỳ báo cáo", "Reporting period"))
+    kinds = [k.id for k in views.PERIOD_KINDS]
+    kind = _choice("kind", t("Loại kỳ", "Period type"), kinds,
+                   lambda k: t(views.PERIOD_KIND_BY_ID[k].label_vi, views.PERIOD_KIND_BY_ID[k].label_en), kind0)
+    if kind == "custom":
+        first = span["first_day"] or last_day
+        start0 = views.as_date(_remembered("start")) or last_day.replace(day=1)
+        end0 = views.as_date(_remembered("end")) or last_day
+        start = st.sidebar.date_input(t("Từ ngày", "From"), start0, format="DD/MM/YYYY", key="filter-start",
+                                      min_value=min(first, start0), max_value=max(last_day, end0))
+        end = st.sidebar.date_input(t("Đến ngày", "To"), end0, format="DD/MM/YYYY", key="filter-end",
+                                    min_value=min(first, start0), max_value=max(last_day, end0))
+        _remember("start", start)
+        _remember("end", end)
+        for name in ("year", "number"):
+            _remember(name, None)
+        period = views.choose_period("custom", last_day.year, None, last_day, start, end)
+    else:
+        years = span["years"] or [year0]
+        year = _choice("year", t("Năm", "Year"), years, str, year0, int)
+        numbers = views.PERIOD_KIND_BY_ID[kind].numbers
+        number = None
+        if numbers:
+            default_number = number0 if kind == "month" else (
+                (number0 - 1) // 3 + 1 if kind == "quarter" else (1 if number0 <= 6 else 2))
+            number = _choice("number", t("Kỳ", "Which"), numbers, lambda n: views.number_label(kind, n, lang()),
+                             default_number, int)
+        else:
+            _remember("number", None)
+        for name in ("start", "end"):
+            _remember(name, None)
+        period = views.choose_period(kind, year, number, last_day)
+    selection = views.Selection(period)
+
+    st.sidebar.subheader(t("Địa bàn", "Locality"))
+    levels = views.locality_levels(period)
+    for name in ("province", "district", "commune"):
+        if name not in levels:
+            _remember(name, None)
+            continue
+        options = query(views.filter_choices, name, period, selection.where)
+        value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _ALL)
+        if value != _ALL:
+            selection = selection.with_filter(name, value)
+    if units:
+        st.sidebar.subheader(t("Sở, ngành", "Departments"))
+        for name in views.UNIT_FILTERS:
+            options = query(views.filter_choices, name, period, selection.where)
+            value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _ALL)
+            if value != _ALL:
+                selection = selection.with_filter(name, value)
+    else:
+        for name in views.UNIT_FILTERS:
+            _remember(name, None)
+    hierarchy = t("Trước 01/07/2025: tỉnh → huyện → xã", "Before 1 July 2025: province → district → commune") \
+        if selection.hierarchy == views.BEFORE_REFORM else \
+        t("Từ 01/07/2025: tỉnh → xã (không còn cấp huyện)", "From 1 July 2025: province → commune (no districts)")
+    st.sidebar.caption(t("Hệ địa bàn: ", "Locality hierarchy: ") + hierarchy)
+    return selection
+
+
+def _all_label(value: object) -> str:
+    return t("Tất cả", "All") if value == _ALL else str(value)
+
+
+def page_header(title_vi: str, title_en: str, selection: views.Selection | None = None) -> None:
+    """The page title and the freshness line (newest data, last import, stale-data warning, units with no
+    data in the period)."""
+    st.title(t(title_vi, title_en))
+    period = selection.period if selection else None
+    facts = query(views.freshness, period or views.choose_period("year", date.today().year, None, date.today()),
+                  selection.where if selection else {})
+    parts = [t("Dữ liệu đến ", "Data up to ") + format_date(facts["last_day"]),
+             t("lần nhập gần nhất ", "last import ") + format_datetime(facts["last_import_at"])]
+    if period is not None:
+        parts.insert(0, t("Kỳ: ", "Period: ") + period.label(lang()))
+    st.caption(" · ".join(parts))
+    if facts["is_stale"]:
+        st.warning(t(f"Dữ liệu mới nhất đã cũ {facts['age_days']} ngày (quá {views.STALE_AFTER_DAYS} ngày): hãy "
+                     "nhập tệp xuất mới từ hệ thống Một cửa.",
+                     f"The newest data is {facts['age_days']} days old (over {views.STALE_AFTER_DAYS} days): "
+                     "import a newer export from the one-stop system."), icon=":material/schedule:")
+    missing = facts["units_without_data"]
+    if period is not None and missing:
+        with st.expander(t(f"{format_int(len(missing))} đơn vị không có hồ sơ tiếp nhận trong kỳ",
+                           f"{format_int(len(missing))} units received no dossier in the period")):
+            st.write(", ".join(missing))
+
+
+def no_data(reason_vi: str, reason_en: str) -> None:
+    """The empty state: "Không có dữ liệu" and why."""
+    st.info(t("Không có dữ liệu: ", "No data: ") + t(reason_vi, reason_en), icon=":material/info:")
+
+
+# --- display helpers --------------------------------------------------------------------------------
+
+
+def data_table(frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str, file_stem: str,
+               height: int | None = None, terms: Mapping[str, str] | None = None) -> None:
     """A table with translated headers and Vietnamese formats (`terms`: column -> vocabulary shown as
-    labels), and a CSV download of the same rows with the raw values."""
+    labels), and CSV and Excel downloads of the same rows with the raw values."""
     headers = {c: t(*labels[c]) for c in frame.columns if c in labels}
     shown = display_frame(frame, terms, lang()).rename(columns=headers)
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=key)
-    st.download_button(t("Tải CSV", "Download CSV"),
-                       frame.rename(columns=headers).to_csv(index=False).encode("utf-8-sig"),
-                       file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}-csv")
+    downloads(frame.rename(columns=headers), key=key, file_stem=file_stem)
+
+
+def downloads(frame: pd.DataFrame, *, key: str, file_stem: str) -> None:
+    """CSV and Excel downloads of a frame, side by side."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button(t("Tải CSV", "Download CSV"), exports.csv_bytes(frame), file_name=f"{file_stem}.csv",
+                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
+    right.download_button(t("Tải Excel", "Download Excel"), exports.xlsx_bytes(frame), file_name=f"{file_stem}.xlsx",
+                          mime=exports.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
+
+
+def chart_block(figure: go.Figure, frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str,
+                file_stem: str, terms: Mapping[str, str] | None = None, on_select: bool = False) -> object:
+    """A chart with a "Xem bảng số liệu" tab holding exactly the rows it shows (downloadable as CSV and
+    Excel). With `on_select` the chart reports clicks: returns the selection state."""
+    chart_tab, table_tab = st.tabs([t("Biểu đồ", "Chart"), t("Xem bảng số liệu", "See the data")])
+    with chart_tab:
+        if on_select:
+            event = st.plotly_chart(figure, width="stretch", key=f"{key}-chart", on_select="rerun",
+                                    selection_mode="points")
+        else:
+            st.plotly_chart(figure, width="stretch", key=f"{key}-chart")
+            event = None
+    with table_tab:
+        data_table(frame, labels, key=f"{key}-table", file_stem=file_stem, terms=terms)
+    return event
+
+
+def kpi_tile(row: Mapping[str, object], spark: Sequence[float | None] | None = None) -> None:
+    """One KPI of a kpi_table row: value, numerator/denominator, target and status colour, change against
+    the previous period and the same period last year, and a sparkline."""
+    m = metric(str(row["metric"]))
+    value = row["value"]
+    delta = row.get("previous_change_pp")
+    delta_text = None if delta is None else (
+        f"{format_value(delta / 100 if m.unit == 'rate' else delta, m.unit, lang(), signed=True)}"
+        + (t(" điểm %", " pts") if m.unit == "rate" else ""))
+    st.metric(t(m.label_vi, m.label_en), format_value(value, m.unit, lang()), delta_text,
+              delta_color="normal" if m.higher_is_better else "inverse", border=True,
+              help=t(m.description_vi, m.description_en),
+              chart_data=[v for v in (spark or []) if v is not None] or None,
+              delta_description=t("so với kỳ trước", "vs previous period") if delta_text else None)
+    st.caption(f"{format_int(row['numerator'])} / {format_int(row['denominator'])}")
+    status = row.get("status")
+    target = row.get("target")
+    if target is not None:
+        label = t("Mục tiêu ", "Target ") + format_value(target, m.unit, lang())
+        if status:
+            st.badge(f"{t(*STATUS_LABELS[status])} · {label}", color=STATUS_COLOURS[status])
+        else:
+            st.caption(label)
+    earlier = row.get("year_earlier_change_pp")
+    if earlier is not None:
+        st.caption(t("So với cùng kỳ năm trước: ", "Against the same period last year: ")
+                   + format_value(earlier / 100 if m.unit == "rate" else earlier, m.unit, lang(), signed=True)
+                   + (t(" điểm %", " pts") if m.unit == "rate" else ""))
 
 
 def channel_label(code: str) -> str:

@@ -1,0 +1,101 @@
+"""Plotly figures the pages show, built from engine frames (Streamlit-free). Every figure speaks the
+chosen language, writes numbers the Vietnamese way (decimal comma, thousands dot) and colours KPI values
+by their status against target."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from kpi.formatting import format_value
+from kpi.metrics import metric
+
+STATUS_HEX = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", None: "#90a4ae"}
+_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+def separators(lang: str) -> str:
+    """Plotly's decimal and thousands separators: "98,23" in Vietnamese, "98.23" in English."""
+    return ".," if lang == "en" else ",."
+
+
+def _scale(unit: str) -> float:
+    return 100.0 if unit == "rate" else 1.0
+
+
+def _axis_title(unit: str, lang: str) -> str:
+    if unit == "rate":
+        return "%"
+    return "ngày" if lang != "en" else "days"
+
+
+def ranking_bar(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str | None = None) -> go.Figure:
+    """Horizontal bars of one KPI per group (best on top), coloured by status, with the target line.
+    `frame` has columns group, value, target, status, numerator, denominator (kpi_table rows of one
+    metric); the group name is each bar's customdata, so a click tells which unit was chosen."""
+    m = metric(metric_id)
+    data = frame[frame["value"].notna()].copy()
+    data = data.sort_values("value", ascending=not m.higher_is_better)
+    scale = _scale(m.unit)
+    figure = go.Figure(go.Bar(
+        x=[v * scale for v in data["value"]], y=list(data["group"]), orientation="h",
+        marker_color=[STATUS_HEX.get(s, STATUS_HEX[None]) for s in data["status"]],
+        customdata=list(data["group"]),
+        text=[format_value(v, m.unit, lang) for v in data["value"]], textposition="auto",
+        hovertext=[f"{g}: {format_value(v, m.unit, lang)} ({n:,}/{d:,})".replace(",", ".")
+                   for g, v, n, d in zip(data["group"], data["value"], data["numerator"], data["denominator"],
+                                         strict=True)],
+        hoverinfo="text",
+    ))
+    targets = data["target"].dropna().unique()
+    if len(targets) == 1:
+        figure.add_vline(x=float(targets[0]) * scale, line_dash="dash", line_color="#37474f",
+                         annotation_text=("Mục tiêu" if lang != "en" else "Target"), annotation_position="top")
+    figure.update_layout(
+        title=title, height=max(320, 26 * len(data) + 120), margin=_MARGIN, separators=separators(lang),
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
+        xaxis={"title": _axis_title(m.unit, lang), "ticksuffix": "%" if m.unit == "rate" else ""},
+        showlegend=False, clickmode="event+select",
+    )
+    return figure
+
+
+def trend_line(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str | None = None) -> go.Figure:
+    """One KPI month by month (`frame`: kpi_table by month of one metric: group = "YYYY-MM", value,
+    target), with the target as a dashed line; months without a value leave a gap, not a zero."""
+    m = metric(metric_id)
+    scale = _scale(m.unit)
+    months = pd.to_datetime(frame["group"] + "-01")
+    values = [None if v is None or pd.isna(v) else v * scale for v in frame["value"]]
+    figure = go.Figure(go.Scatter(x=months, y=values, mode="lines+markers", name=title or m.id,
+                                  connectgaps=False, line={"color": "#1565c0"}))
+    targets = frame["target"].dropna()
+    if not targets.empty:
+        figure.add_scatter(x=months, y=[None if pd.isna(v) else v * scale for v in frame["target"]], mode="lines",
+                           name="Mục tiêu" if lang != "en" else "Target", line={"dash": "dash", "color": "#37474f"})
+    figure.update_layout(title=title, height=340, margin=_MARGIN, separators=separators(lang),
+                         xaxis={"tickformat": "%m/%Y"},
+                         yaxis={"title": _axis_title(m.unit, lang), "ticksuffix": "%" if m.unit == "rate" else ""},
+                         legend={"orientation": "h"})
+    return figure
+
+
+def heatmap(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str | None = None) -> go.Figure:
+    """Units × months of one KPI (`frame`: columns group, month "YYYY-MM", value); empty cells have no
+    value (no dossier), never 0."""
+    m = metric(metric_id)
+    scale = _scale(m.unit)
+    grid = frame.pivot_table(index="group", columns="month", values="value", aggfunc="first", dropna=False)
+    grid = grid.sort_index()
+    z = [[None if pd.isna(v) else v * scale for v in row] for row in grid.to_numpy()]
+    text = [[format_value(None if pd.isna(v) else v, m.unit, lang) for v in row] for row in grid.to_numpy()]
+    colours = "RdYlGn" if m.higher_is_better else "RdYlGn_r"
+    figure = go.Figure(go.Heatmap(
+        z=z, x=[f"{c[5:7]}/{c[:4]}" for c in grid.columns], y=list(grid.index), colorscale=colours,
+        text=text, hovertemplate="%{y} · %{x}: %{text}<extra></extra>", xgap=1, ygap=1,
+        colorbar={"ticksuffix": "%" if m.unit == "rate" else ""},
+    ))
+    figure.update_layout(title=title, height=max(320, 22 * len(grid) + 120), margin=_MARGIN,
+                         separators=separators(lang), yaxis={"automargin": True, "type": "category"},
+                         xaxis={"type": "category"})
+    return figure
