@@ -8,8 +8,17 @@ st.set_page_config(page_title="egov-kpi · Chỉ số CCHC", page_icon=":materia
 ui.language_switch()
 ui.connection().close()  # opens the store; fills an empty one with the bundled sample on first start
 
+# (file, Vietnamese title, English title, icon, URL path); the first is the landing page.
+PAGES = (
+    ("pages/tong_quan.py", "Tổng quan", "Overview", ":material/dashboard:", "tong-quan"),
+    ("pages/dia_ban.py", "Địa bàn", "Localities", ":material/location_on:", "dia-ban"),
+    ("pages/so_nganh.py", "Sở, ngành", "Departments", ":material/account_balance:", "so-nganh"),
+    ("pages/danh_gia_thang.py", "Đánh giá tháng", "Monthly review", ":material/event_note:", "danh-gia-thang"),
+    ("pages/du_lieu.py", "Dữ liệu", "Data", ":material/database:", "du-lieu"),
+    ("pages/phuong_phap.py", "Phương pháp", "Methodology", ":material/menu_book:", "phuong-phap"),
+)
 navigation = st.navigation([
-    st.Page("pages/kho_du_lieu.py", title=ui.t("Kho dữ liệu", "Data store"), icon=":material/database:",
-            url_path="kho-du-lieu", default=True),
+    st.Page(path, title=ui.t(vi, en), icon=icon, url_path=url, default=(i == 0))
+    for i, (path, vi, en, icon, url) in enumerate(PAGES)
 ])
 navigation.run()

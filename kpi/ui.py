@@ -113,14 +113,14 @@ def clear_cache() -> None:
 
 # URL parameter of each filter: a view is shared by its link and survives a reload.
 URL_KEYS = {"kind": "ky", "year": "nam", "number": "so", "start": "tu", "end": "den", "province": "tinh",
-            "district": "huyen", "commune": "xa", "agency": "don_vi", "sector": "linh_vuc"}
+            "district": "huyen", "commune": "xa", "agency": "don_vi", "sector": "linh_vuc", "procedure": "thu_tuc"}
 _ALL = "\x00all"  # the "every value" choice of a filter (never a real value)
 FILTER_LABELS = {"province": ("Tỉnh/Thành phố", "Province"), "district": ("Quận/Huyện", "District"),
                  "commune": ("Xã/Phường", "Commune"), "agency": ("Sở, ngành, đơn vị", "Department or unit"),
                  "sector": ("Lĩnh vực", "Sector")}
 
 
-def _remembered(name: str) -> str | None:
+def remembered(name: str) -> str | None:
     """A filter's starting value: this session's last choice, else the URL's."""
     state_key = f"_filter_{name}"
     if state_key in st.session_state:
@@ -128,7 +128,8 @@ def _remembered(name: str) -> str | None:
     return st.query_params.get(URL_KEYS[name])
 
 
-def _remember(name: str, value: object) -> None:
+def remember(name: str, value: object) -> None:
+    """Keep a filter's value for this session and in the URL (None removes it)."""
     text = None if value is None else (value.isoformat() if isinstance(value, date) else str(value))
     st.session_state[f"_filter_{name}"] = text
     key = URL_KEYS[name]
@@ -142,7 +143,7 @@ def _remember(name: str, value: object) -> None:
 def _choice(name: str, label: str, options: Sequence, format_func: Callable[[object], str], default: object,
             parse: Callable[[str], object] = str) -> object:
     """A sidebar selectbox whose value starts from the session or the URL and is written back to both."""
-    raw = _remembered(name)
+    raw = remembered(name)
     try:
         wanted = parse(raw) if raw is not None else default
     except ValueError:
@@ -150,7 +151,7 @@ def _choice(name: str, label: str, options: Sequence, format_func: Callable[[obj
     options = list(options)
     index = options.index(wanted) if wanted in options else (options.index(default) if default in options else 0)
     value = st.sidebar.selectbox(label, options, index=index, format_func=format_func, key=f"filter-{name}")
-    _remember(name, value)
+    remember(name, value)
     return value
 
 
@@ -166,16 +167,16 @@ def filters(*, units: bool = True) -> views.Selection:
                    lambda k: t(views.PERIOD_KIND_BY_ID[k].label_vi, views.PERIOD_KIND_BY_ID[k].label_en), kind0)
     if kind == "custom":
         first = span["first_day"] or last_day
-        start0 = views.as_date(_remembered("start")) or last_day.replace(day=1)
-        end0 = views.as_date(_remembered("end")) or last_day
+        start0 = views.as_date(remembered("start")) or last_day.replace(day=1)
+        end0 = views.as_date(remembered("end")) or last_day
         start = st.sidebar.date_input(t("Từ ngày", "From"), start0, format="DD/MM/YYYY", key="filter-start",
                                       min_value=min(first, start0), max_value=max(last_day, end0))
         end = st.sidebar.date_input(t("Đến ngày", "To"), end0, format="DD/MM/YYYY", key="filter-end",
                                     min_value=min(first, start0), max_value=max(last_day, end0))
-        _remember("start", start)
-        _remember("end", end)
+        remember("start", start)
+        remember("end", end)
         for name in ("year", "number"):
-            _remember(name, None)
+            remember(name, None)
         period = views.choose_period("custom", last_day.year, None, last_day, start, end)
     else:
         years = span["years"] or [year0]
@@ -188,9 +189,9 @@ def filters(*, units: bool = True) -> views.Selection:
             number = _choice("number", t("Kỳ", "Which"), numbers, lambda n: views.number_label(kind, n, lang()),
                              default_number, int)
         else:
-            _remember("number", None)
+            remember("number", None)
         for name in ("start", "end"):
-            _remember(name, None)
+            remember(name, None)
         period = views.choose_period(kind, year, number, last_day)
     selection = views.Selection(period)
 
@@ -198,7 +199,7 @@ def filters(*, units: bool = True) -> views.Selection:
     levels = views.locality_levels(period)
     for name in ("province", "district", "commune"):
         if name not in levels:
-            _remember(name, None)
+            remember(name, None)
             continue
         options = query(views.filter_choices, name, period, selection.where)
         value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _ALL)
@@ -213,12 +214,21 @@ def filters(*, units: bool = True) -> views.Selection:
                 selection = selection.with_filter(name, value)
     else:
         for name in views.UNIT_FILTERS:
-            _remember(name, None)
+            remember(name, None)
     hierarchy = t("Trước 01/07/2025: tỉnh → huyện → xã", "Before 1 July 2025: province → district → commune") \
         if selection.hierarchy == views.BEFORE_REFORM else \
         t("Từ 01/07/2025: tỉnh → xã (không còn cấp huyện)", "From 1 July 2025: province → commune (no districts)")
     st.sidebar.caption(t("Hệ địa bàn: ", "Locality hierarchy: ") + hierarchy)
     return selection
+
+
+def drill_to(**changes: str | None) -> None:
+    """Set (or clear, with None) filters by name (URL_KEYS: province, district, commune, agency, sector,
+    procedure) and rerun: what a click on a ranking bar or a breadcrumb step does."""
+    for name, value in changes.items():
+        remember(name, value)
+        st.session_state.pop(f"filter-{name}", None)
+    st.rerun()
 
 
 def _all_label(value: object) -> str:

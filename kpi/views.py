@@ -18,6 +18,9 @@ from kpi import periods
 from kpi.engine import AFTER_REFORM, BEFORE_REFORM, DIMENSION_BY_ID, dimension_params, hierarchy_for
 from kpi.periods import Period
 
+# The KPIs a steering committee asks for first: Overview tiles and the monthly review's columns.
+HEADLINE_METRICS = ("on_time_rate", "full_online_service_share", "online_payment_rate", "online_dossier_rate",
+                    "digitization_rate", "satisfaction_rate", "progress_766")
 STALE_AFTER_DAYS = 35  # the newest data older than this gets a warning (monthly exports plus a few days)
 
 
