@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from kpi import db, overview, periods
 from kpi.engine import dossier_counts, kpi_table
-from kpi.formatting import format_int, format_value
+from kpi.formatting import format_decimal, format_int, format_value
 from kpi.index766 import estimate_766
 from kpi.metrics import metric
 from kpi.views import HEADLINE_METRICS
@@ -122,7 +122,8 @@ def test_tiles_equal_the_engine_for_the_url_period_and_district(store_path: Path
     # the comparison with the previous period is the engine's (st.metric's delta), in percentage points
     on_time = next(r for r in rows if r["metric"] == "on_time_rate")
     assert on_time["previous_change_pp"] is not None
-    assert at.metric[0].delta.startswith(format_value(on_time["previous_change_pp"] / 100, "rate", signed=True))
+    change = on_time["previous_change_pp"]
+    assert at.metric[0].delta.startswith(("+" if change > 0 else "") + format_decimal(change, 2))
 
 
 def test_tiles_follow_a_change_of_period_and_locality(store_path: Path) -> None:
