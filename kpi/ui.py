@@ -17,10 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import db, exports, store, views
+from kpi import db, dossier_lists, drilldown, exports, store, views
 from kpi.fields import term_label
-from kpi.formatting import display_frame, format_date, format_datetime, format_int, format_value
-from kpi.metrics import metric
+from kpi.formatting import display_frame, format_date, format_datetime, format_decimal, format_int, format_value
+from kpi.metrics import METRICS, metric
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red"}
@@ -113,7 +113,8 @@ def clear_cache() -> None:
 
 # URL parameter of each filter: a view is shared by its link and survives a reload.
 URL_KEYS = {"kind": "ky", "year": "nam", "number": "so", "start": "tu", "end": "den", "province": "tinh",
-            "district": "huyen", "commune": "xa", "agency": "don_vi", "sector": "linh_vuc", "procedure": "thu_tuc"}
+            "district": "huyen", "commune": "xa", "agency": "don_vi", "sector": "linh_vuc", "procedure": "thu_tuc",
+            "metric": "chi_so"}
 _ALL = "\x00all"  # the "every value" choice of a filter (never a real value)
 FILTER_LABELS = {"province": ("Tỉnh/Thành phố", "Province"), "district": ("Quận/Huyện", "District"),
                  "commune": ("Xã/Phường", "Commune"), "agency": ("Sở, ngành, đơn vị", "Department or unit"),
@@ -227,7 +228,10 @@ def drill_to(**changes: str | None) -> None:
     procedure) and rerun: what a click on a ranking bar or a breadcrumb step does."""
     for name, value in changes.items():
         remember(name, value)
-        st.session_state.pop(f"filter-{name}", None)
+        # A keyed selectbox keeps its identity when its index changes, so the browser would keep (and send
+        # back) the old choice: the new one is set through the widget's state (a value no longer offered
+        # falls back to the default).
+        st.session_state[f"filter-{name}"] = _ALL if value is None else value
     st.rerun()
 
 
@@ -286,6 +290,16 @@ def downloads(frame: pd.DataFrame, *, key: str, file_stem: str) -> None:
                           mime=exports.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
 
 
+def formatted_table(shown: pd.DataFrame, raw: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str,
+                    file_stem: str, height: int | None = None) -> None:
+    """A table of text already written for the eye by the package (KPI values "98,23%" with status marks,
+    signed changes, rank arrows), with CSV and Excel downloads of the same rows' raw values (`raw`)."""
+    st.dataframe(shown.rename(columns={c: t(*labels[c]) for c in shown.columns if c in labels}), hide_index=True,
+                 width="stretch", height=height or "auto", key=key)
+    downloads(raw.rename(columns={c: t(*labels[c]) for c in raw.columns if c in labels}), key=key,
+              file_stem=file_stem)
+
+
 def chart_block(figure: go.Figure, frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str,
                 file_stem: str, terms: Mapping[str, str] | None = None, on_select: bool = False) -> object:
     """A chart with a "Xem bảng số liệu" tab holding exactly the rows it shows (downloadable as CSV and
@@ -309,9 +323,7 @@ def kpi_tile(row: Mapping[str, object], spark: Sequence[float | None] | None = N
     m = metric(str(row["metric"]))
     value = row["value"]
     delta = row.get("previous_change_pp")
-    delta_text = None if delta is None else (
-        f"{format_value(delta / 100 if m.unit == 'rate' else delta, m.unit, lang(), signed=True)}"
-        + (t(" điểm %", " pts") if m.unit == "rate" else ""))
+    delta_text = change_text(delta, m.unit)
     st.metric(t(m.label_vi, m.label_en), format_value(value, m.unit, lang()), delta_text,
               delta_color="normal" if m.higher_is_better else "inverse", border=True,
               help=t(m.description_vi, m.description_en),
@@ -329,8 +341,18 @@ def kpi_tile(row: Mapping[str, object], spark: Sequence[float | None] | None = N
     earlier = row.get("year_earlier_change_pp")
     if earlier is not None:
         st.caption(t("So với cùng kỳ năm trước: ", "Against the same period last year: ")
-                   + format_value(earlier / 100 if m.unit == "rate" else earlier, m.unit, lang(), signed=True)
-                   + (t(" điểm %", " pts") if m.unit == "rate" else ""))
+                   + change_text(earlier, m.unit))
+
+
+def change_text(change: float | None, unit: str) -> str | None:
+    """A change as the reports write it: "+0,40 điểm %" for rates (percentage points), "-1,2 ngày" for
+    days; None without a comparison value."""
+    if change is None:
+        return None
+    sign = "+" if change > 0 else ""
+    if unit == "rate":
+        return sign + format_decimal(change, 2) + t(" điểm %", " pts")
+    return sign + format_decimal(change, 1) + t(" ngày", " days")
 
 
 def channel_label(code: str) -> str:
@@ -363,3 +385,59 @@ def store_caption(info: dict[str, object]) -> str:
 def db_label() -> str:
     """The database file in use, for the footer."""
     return str(Path(db.default_db_path()))
+
+
+# --- drill-down widgets (Localities, Departments) ---------------------------------------------------
+
+
+def metric_choice(*, key: str, default: str = "on_time_rate") -> str:
+    """A KPI selectbox over the registry, remembered for the session and in the URL (?chi_so=), with the
+    chosen KPI's description below it."""
+    ids = [m.id for m in METRICS]
+    wanted = remembered("metric")
+    value = st.selectbox(t("Chỉ số", "KPI"), ids, index=ids.index(wanted if wanted in ids else default), key=key,
+                         format_func=lambda i: t(metric(i).label_vi, metric(i).label_en))
+    remember("metric", value)
+    st.caption(t(metric(value).description_vi, metric(value).description_en))
+    return value
+
+
+def breadcrumb(crumbs: Sequence[drilldown.Crumb], *, key: str) -> None:
+    """The drill-down path as buttons ("Toàn tỉnh › Quận X › Phường Y"): a click on a step clears the
+    filters chosen below it; the current step is shown but not clickable."""
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small", key=key)
+    for i, crumb in enumerate(crumbs):
+        if i:
+            row.markdown("›")
+        if row.button(t(crumb.label_vi, crumb.label_en), key=f"{key}-{i}", type="tertiary",
+                      disabled=crumb.is_current):
+            drill_to(**dict.fromkeys(crumb.clears))
+
+
+def dossier_list(period: views.Period, where: Mapping[str, object], *, key: str, file_stem: str) -> None:
+    """The late dossiers of a selection (resolved late in the period; in progress and overdue at its end),
+    one page at a time with a page selector; downloads hold the page shown. Never loads the whole list."""
+    counts = {k.id: query(dossier_lists.count_late_dossiers, period, kind=k.id, where=where)
+              for k in dossier_lists.LIST_KINDS}
+    labels = {k.id: t(k.label_vi, k.label_en) for k in dossier_lists.LIST_KINDS}
+    first = dossier_lists.LIST_KINDS[0].id
+    kind = st.segmented_control(t("Danh sách", "List"), list(counts), default=first, key=f"{key}-kind",
+                                format_func=lambda k: f"{labels[k]} ({format_int(counts[k])})") or first
+    total = counts[kind]
+    if not total:
+        no_data(f"không có {labels[kind].lower()} trong kỳ với bộ lọc đã chọn.",
+                f"no {labels[kind].lower()} in the period under the chosen filters.")
+        return
+    left, right, _ = st.columns([1, 1, 3])
+    size = left.selectbox(t("Số dòng mỗi trang", "Rows per page"), drilldown.DOSSIER_PAGE_SIZES, key=f"{key}-size")
+    pages = drilldown.page_count(total, size)
+    page = int(right.number_input(t(f"Trang (1–{pages})", f"Page (1–{pages})"), min_value=1, max_value=pages,
+                                  value=1, step=1, key=f"{key}-page-{kind}-{size}"))
+    frame = query(dossier_lists.late_dossiers, period, kind=kind, where=where, limit=size, offset=(page - 1) * size)
+    first_row = (page - 1) * size + 1
+    st.caption(t(f"Hồ sơ {format_int(first_row)}–{format_int(first_row + len(frame) - 1)} trên tổng số "
+                 f"{format_int(total)}; tải về: trang đang xem.",
+                 f"Dossiers {format_int(first_row)}–{format_int(first_row + len(frame) - 1)} of "
+                 f"{format_int(total)}; downloads hold the page shown."))
+    data_table(drilldown.dossier_table(frame), drilldown.DOSSIER_LABELS, key=f"{key}-table",
+               file_stem=f"{file_stem}-{kind}-trang-{page}", terms={"status": "status"})
