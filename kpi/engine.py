@@ -40,15 +40,16 @@ import math
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from kpi.aggregates import DIMENSION_COLUMNS, AggregateState, ensure_aggregates
 from kpi.fields import RESOLVED_STATUSES, TERMINAL_STATUSES, nfc
-from kpi.metrics import METRIC_BY_ID, METRICS, Metric, metric
+from kpi.metrics import METRIC_BY_ID, METRICS, Metric, metric, total
 from kpi.periods import Period
 
 REFORM_DAY = date(2025, 7, 1)  # districts abolished (Resolution 202/2025/QH15)
@@ -440,31 +441,154 @@ def _spans_sql(periods: Iterable[Period]) -> tuple[str, dict[str, object]]:
 
 # --- the query --------------------------------------------------------------------------------------
 
-# Counts beside the metrics: Biểu 06 columns and data-quality checks, aggregated over the same flags.
+# The measure columns of the window measure rows (one row per window and dimension combination, or per
+# window and dossier on the reference path), every one a count of dossiers (DOMAIN.md §6; kpi.metrics).
+MEASURES = (
+    "received", "received_fee", "received_paid_online", "received_digitized", "received_not_accepted",
+    "received_withdrawn", "received_stopped", "resolved", "resolved_on_time", "resolved_early",
+    "resolved_e_result", "resolved_satisfied", "resolved_days", "resolved_no_due", "in_progress",
+    "in_progress_overdue", "in_progress_no_due", "in_progress_terminal", "carried_over",
+)
+
+# Counts beside the metrics: Biểu 06 columns and data-quality checks, sums over the same measure rows.
 COUNTS: tuple[tuple[str, str], ...] = (
-    ("received", "count(*) FILTER (WHERE is_received)"),
-    ("received_online", "count(*) FILTER (WHERE is_received AND channel = 'online')"),
-    ("received_direct_or_postal", "count(*) FILTER (WHERE is_received AND channel <> 'online')"),
-    ("carried_over", "count(*) FILTER (WHERE is_carried_over)"),
-    ("resolved", "count(*) FILTER (WHERE is_resolved)"),
-    ("resolved_early", "count(*) FILTER (WHERE is_resolved AND is_early)"),
-    ("resolved_on_due_date", "count(*) FILTER (WHERE is_resolved AND is_on_time AND NOT is_early)"),
-    ("resolved_late", f"count(*) FILTER (WHERE {RESOLVED_LATE_SQL})"),
-    ("in_progress", "count(*) FILTER (WHERE is_in_progress)"),
-    ("in_progress_within_deadline", f"count(*) FILTER (WHERE is_in_progress AND NOT {OVERDUE_IN_PROGRESS_SQL})"),
-    ("in_progress_overdue", f"count(*) FILTER (WHERE {OVERDUE_IN_PROGRESS_SQL})"),
-    ("not_accepted", "count(*) FILTER (WHERE is_received AND status = 3)"),
-    ("withdrawn", "count(*) FILTER (WHERE is_received AND status = 7)"),
-    ("stopped", "count(*) FILTER (WHERE is_received AND status = 8)"),
-    ("resolved_without_due_date", "count(*) FILTER (WHERE is_resolved AND due_at IS NULL)"),
-    ("in_progress_without_due_date", "count(*) FILTER (WHERE is_in_progress AND due_at IS NULL)"),
-    ("terminal_without_end_date", f"count(*) FILTER (WHERE is_in_progress AND status IN {TERMINAL_STATUSES})"),
+    ("received", total("received")),
+    ("received_online", total("received", "channel = 'online'")),
+    ("received_direct_or_postal", total("received", "channel <> 'online'")),
+    ("carried_over", total("carried_over")),
+    ("resolved", total("resolved")),
+    ("resolved_early", total("resolved_early")),
+    ("resolved_on_due_date", f"{total('resolved_on_time')} - {total('resolved_early')}"),  # early is on time
+    ("resolved_late", f"{total('resolved')} - {total('resolved_on_time')}"),
+    ("in_progress", total("in_progress")),
+    ("in_progress_within_deadline", f"{total('in_progress')} - {total('in_progress_overdue')}"),
+    ("in_progress_overdue", total("in_progress_overdue")),
+    ("not_accepted", total("received_not_accepted")),
+    ("withdrawn", total("received_withdrawn")),
+    ("stopped", total("received_stopped")),
+    ("resolved_without_due_date", total("resolved_no_due")),
+    ("in_progress_without_due_date", total("in_progress_no_due")),
+    # by the letter of §6 a terminal dossier is in progress until its end date, and forever without one
+    ("terminal_without_end_date", total("in_progress_terminal")),
 )
 DATA_QUALITY_COUNTS = ("resolved_without_due_date", "in_progress_without_due_date", "terminal_without_end_date")
+# A group is listed for a window when one of its dossiers counts in it (every other count is a part of these).
+_ANY_COUNT_SQL = " OR ".join(f"{total(m)} > 0" for m in ("received", "resolved", "in_progress", "carried_over"))
 
-# The columns the metrics and COUNTS read beside the shared state columns.
-_AGGREGATE_COLUMNS = ("procedure_code", "channel", "service_level", "fee_vnd", "paid_online", "digitized",
-                      "e_result", "rating")
+SOURCES = ("aggregates", "dossiers")
+
+# Reference path: every dossier's flags in a window (dossier_states_sql) as the same measure columns.
+_DOSSIER_MEASURES = {
+    "received": "is_received",
+    "received_fee": "is_received AND fee_vnd > 0",
+    "received_paid_online": "is_received AND fee_vnd > 0 AND paid_online",
+    "received_digitized": "is_received AND digitized",
+    "received_not_accepted": "is_received AND status = 3",
+    "received_withdrawn": "is_received AND status = 7",
+    "received_stopped": "is_received AND status = 8",
+    "resolved": "is_resolved",
+    "resolved_on_time": "is_resolved AND is_on_time",
+    "resolved_early": "is_resolved AND is_early",
+    "resolved_e_result": "is_resolved AND e_result",
+    "resolved_satisfied": "is_resolved AND is_on_time AND rating IS DISTINCT FROM 'dissatisfied'",
+    "resolved_no_due": "is_resolved AND due_at IS NULL",
+    "in_progress": "is_in_progress",
+    "in_progress_overdue": OVERDUE_IN_PROGRESS_SQL,
+    "in_progress_no_due": "is_in_progress AND due_at IS NULL",
+    "in_progress_terminal": f"is_in_progress AND status IN {TERMINAL_STATUSES}",
+    "carried_over": "is_carried_over",
+}
+_DOSSIER_ROWS_SQL = ",\nmeasure_rows AS (\n    SELECT wid, {dims}, {measures}\n    FROM flags\n)\n".format(
+    dims=", ".join(DIMENSION_COLUMNS),
+    measures=", ".join([f"coalesce({sql}, false)::INTEGER AS {name}" for name, sql in _DOSSIER_MEASURES.items()]
+                       + ["CASE WHEN is_resolved THEN days_to_resolve ELSE 0 END AS resolved_days"]),
+)
+# The dossier columns the measures read beside the shared state columns of `flags`.
+_DOSSIER_COLUMNS = (*DIMENSION_COLUMNS, "fee_vnd", "paid_online", "digitized", "e_result", "rating")
+
+
+def _dossier_rows_sql(windows: Mapping[int, Period], *, period: Period, where: Mapping[str, object] | None,
+                      scope: Scope | None, on_time_by: str) -> tuple[str, dict[str, object]]:
+    states, params = dossier_states_sql(windows, columns=_DOSSIER_COLUMNS, period=period, where=where,
+                                        scope=scope, on_time_by=on_time_by)
+    return states.rstrip() + _DOSSIER_ROWS_SQL, params
+
+
+# Aggregate path: the rows of kpi_monthly (whole months of a window), kpi_daily (its other days), and
+# kpi_open_snapshots + kpi_open_deltas (in progress at its last day, and carried over: in progress the day
+# before its first), each branch a scan with bound day bounds that the tables' day order lets DuckDB prune.
+_DIMS_SQL = ", ".join(DIMENSION_COLUMNS)
+_SUFFIX = {"day": "_day", "timestamp": "_ts"}
+
+
+def _received_resolved(on_time_by: str) -> str:
+    """The kpi_daily/kpi_monthly columns as measures (on time and satisfied by the chosen rule)."""
+    suffix = _SUFFIX[on_time_by]
+    out = []
+    for name in MEASURES:
+        if name in ("resolved_on_time", "resolved_satisfied"):
+            out.append(f"{name}{suffix} AS {name}")
+        elif name.startswith(("received", "resolved")):
+            out.append(name)
+        else:
+            out.append(f"0 AS {name}")
+    return ", ".join(out)
+
+
+def _open_at(on_time_by: str, carried: bool) -> str:
+    """The kpi_open_* columns as measures: in progress at a window's end, or carried over into it."""
+    values = ({"carried_over": "open"} if carried else
+              {"in_progress": "open", "in_progress_overdue": f"overdue{_SUFFIX[on_time_by]}",
+               "in_progress_no_due": "open_no_due", "in_progress_terminal": "open_terminal"})
+    return ", ".join(f"{values[n]} AS {n}" if n in values else f"0 AS {n}" for n in MEASURES)
+
+
+def _month_end(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState,
+                        on_time_by: str) -> tuple[str, dict[str, object]]:
+    received_resolved = _received_resolved(on_time_by)
+    at_end, carried = _open_at(on_time_by, carried=False), _open_at(on_time_by, carried=True)
+    branches: list[str] = []
+    params: dict[str, object] = {}
+
+    def branch(wid: int, measures: str, table: str, column: str, start: date | None, end: date) -> None:
+        k = len(branches)
+        params.update({f"b{k}_wid": wid, f"b{k}_to": end})
+        if start is None:
+            bound = f"{column} <= $b{k}_to"
+        elif start == end:
+            bound = f"{column} = $b{k}_to"
+        else:
+            params[f"b{k}_from"] = start
+            bound = f"{column} BETWEEN $b{k}_from AND $b{k}_to"
+        branches.append(f"SELECT $b{k}_wid::INTEGER AS wid, {_DIMS_SQL}, {measures} FROM {table} WHERE {bound}")
+
+    for wid, p in windows.items():
+        # whole months from kpi_monthly, the days before and after them from kpi_daily
+        first = p.start if p.start.day == 1 else _month_end(p.start) + timedelta(days=1)
+        last = p.end if p.end == _month_end(p.end) else p.end.replace(day=1) - timedelta(days=1)
+        if first <= last:
+            branch(wid, received_resolved, "kpi_monthly", "month", first, last.replace(day=1))
+            if p.start < first:
+                branch(wid, received_resolved, "kpi_daily", "day", p.start, first - timedelta(days=1))
+            if last < p.end:
+                branch(wid, received_resolved, "kpi_daily", "day", last + timedelta(days=1), p.end)
+        else:
+            branch(wid, received_resolved, "kpi_daily", "day", p.start, p.end)
+        # in progress at a day = the snapshot at the month end before it + the changes since
+        for day, measures in ((p.end, at_end), (p.start - timedelta(days=1), carried)):
+            month_end = state.snapshot_before(day)
+            if month_end is not None:
+                branch(wid, measures, "kpi_open_snapshots", "month_end", month_end, month_end)
+            if month_end is None:
+                branch(wid, measures, "kpi_open_deltas", "day", None, day)
+            elif month_end < day:
+                branch(wid, measures, "kpi_open_deltas", "day", month_end + timedelta(days=1), day)
+    union = "\n    UNION ALL ".join(branches)
+    return f"WITH measure_rows AS (\n    {union}\n)\n", params
 
 
 @dataclass(frozen=True)
@@ -508,23 +632,36 @@ def _where_sql(where: Mapping[str, object] | None, period: Period) -> tuple[str,
 
 def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: str | None,
                where: Mapping[str, object] | None, scope: Scope | None, on_time_by: str,
-               period: Period) -> pd.DataFrame:
-    """One row per (window, group value): every count of COUNTS and num__/den__ of every metric."""
+               period: Period, source: str = "aggregates") -> pd.DataFrame:
+    """One row per (window, group value) with any count: every count of COUNTS and num__/den__ of every
+    metric, from the pre-aggregated tables (source="aggregates", when they can be used) or from `dossiers`."""
+    if on_time_by not in ON_TIME_RULES:
+        raise ValueError(f"on_time_by must be one of {ON_TIME_RULES}, not {on_time_by!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, not {source!r}")
     if by is not None:
         dim = dimension(by)
         if dim.id == "district":
             _check_dimension(period, dim.id, "group by")
     # by=None and by="month" have one group per window (months are windows, not a column)
     group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({DIMENSION_BY_ID[by].sql} AS VARCHAR)"
-    states, params = dossier_states_sql(
-        {w.wid: w.period for w in windows}, columns=(f"{group_sql} AS group_value", *_AGGREGATE_COLUMNS),
-        period=period, where=where, scope=scope, on_time_by=on_time_by,
-    )
+    where_sql, params = _where_sql(where, period)
+    periods_by_id = {w.wid: w.period for w in windows}
+    state = ensure_aggregates(con) if source == "aggregates" else None
+    if state is not None:
+        rows_sql, rows_params = _aggregate_rows_sql(periods_by_id, state, on_time_by)
+    else:
+        rows_sql, rows_params = _dossier_rows_sql(periods_by_id, period=period, where=where, scope=scope,
+                                                  on_time_by=on_time_by)
+    params.update(rows_params)
+    params.update(_scope_params(scope))
     params.update(dimension_params(by))
-    aggregates = [f"{sql} AS {name}" for name, sql in COUNTS]
+    aggregates = [f"CAST({sql} AS BIGINT) AS {name}" for name, sql in COUNTS]
     for m in METRICS:
-        aggregates += [f"{m.numerator_sql} AS num__{m.id}", f"{m.denominator_sql} AS den__{m.id}"]
-    sql = f"{states}SELECT wid, group_value, {', '.join(aggregates)}\nFROM flags\nGROUP BY wid, group_value"
+        aggregates += [f"CAST({m.numerator_sql} AS BIGINT) AS num__{m.id}",
+                       f"CAST({m.denominator_sql} AS BIGINT) AS den__{m.id}"]
+    sql = (f"{rows_sql}SELECT wid, {group_sql} AS group_value, {', '.join(aggregates)}\nFROM measure_rows\n"
+           f"WHERE {_SCOPE_SQL} AND {where_sql}\nGROUP BY wid, group_value\nHAVING {_ANY_COUNT_SQL}")
     return con.cursor().execute(sql, params).df()
 
 
@@ -533,12 +670,13 @@ def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: st
 
 def dossier_counts(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None = None,
                    where: Mapping[str, object] | None = None, scope: Scope | None = None,
-                   on_time_by: str = "day") -> pd.DataFrame:
+                   on_time_by: str = "day", source: str = "aggregates") -> pd.DataFrame:
     """The dossier counts of the period per group (Biểu 06 columns and data-quality counts): columns
     `group` and every name of COUNTS, one row per group with data (one row for by=None, one per month
-    for by="month")."""
+    for by="month"). `source` as for kpi_table."""
     windows = [w for w in _windows(period, by) if w.role == "current"]
-    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period)
+    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period,
+                     source=source)
     names = [name for name, _ in COUNTS]
     rows = _group_rows(raw, windows, by)
     frame = pd.DataFrame(
@@ -571,7 +709,7 @@ def _clean(value: object) -> str | None:
 def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None = None,
               where: Mapping[str, object] | None = None, scope: Scope | None = None,
               targets: Targets | None = None, on_time_by: str = "day",
-              metrics: Iterable[str] | None = None) -> pd.DataFrame:
+              metrics: Iterable[str] | None = None, source: str = "aggregates") -> pd.DataFrame:
     """Every KPI (or those of `metrics`) for the period, one row per (group, metric).
 
     Columns: dimension, group (the group value; None for by=None and for dossiers whose group value is
@@ -583,11 +721,17 @@ def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None 
     DATA_QUALITY_COUNTS of the whole selection in the period). Groups are those with any dossier relevant to the period
     (every month for by="month"); comparison windows are the previous period and the same period a year
     earlier (per month for by="month").
+
+    `source="aggregates"` (default) reads the pre-aggregated tables of `kpi.aggregates` (built once here if a
+    database never had them; when they cannot be built, on a read-only connection, the dossiers are read);
+    `source="dossiers"` computes every dossier's state from the base table, the reference the aggregates are
+    tested against. Both give identical results.
     """
     targets = targets or Targets()
     chosen = [metric(m) for m in metrics] if metrics is not None else list(METRICS)
     windows = _windows(period, by)
-    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period)
+    raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period,
+                     source=source)
     by_window: dict[int, dict[str | None, dict]] = {}
     for record in raw.to_dict("records"):
         by_window.setdefault(record["wid"], {})[_clean(record["group_value"])] = record

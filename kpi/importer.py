@@ -3,8 +3,9 @@
 Pipeline for one file: `kpi.sources` reads its rows as text into the temp table `raw_rows`; `_stage` parses every
 value by the rules of DOMAIN.md §3 (a bad required value rejects the row, a bad optional value is
 stored empty with a warning); `_merge` applies the re-import rule (an incoming row replaces the stored
-one when it is at least as advanced). Everything happens inside one transaction: a file that fails
-half-way, or a process that dies, leaves the database exactly as before the file.
+one when it is at least as advanced); when it changed any dossier, `kpi.aggregates.refresh_aggregates` rebuilds
+the KPI tables. Everything happens inside one transaction: a file that fails half-way, or a process that dies,
+leaves the database exactly as before the file, KPI tables included.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from kpi.aggregates import refresh_aggregates
 from kpi.fields import BLANK_MEANS, FIELDS, RESOLVED_STATUSES, TERMINAL_STATUSES, VOCABULARIES, Field, parse_term
 from kpi.sources import ImportRefused, Layout, file_sha256, load_source
 
@@ -337,6 +339,9 @@ def ingest_file(
             rows_read = cur.execute("SELECT count(*) FROM staged").fetchone()[0]
             notify("merge", 0.7)
             counts = _merge(cur, import_id)
+            if counts["inserted"] or counts["updated"]:
+                notify("aggregates", 0.8)
+                refresh_aggregates(cur)  # the KPI tables follow the dossiers, in the same transaction
             rejected, warnings = _record_problems(cur, layout, import_id)
             cur.execute(
                 "UPDATE imports SET finished_at = $finished, rows_read = $rows_read, inserted = $inserted, "

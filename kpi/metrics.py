@@ -4,18 +4,26 @@ Each KPI is one record: id, labels, descriptions, what its numerator and denomin
 it comes from, unit, direction, default target, and two SQL aggregate expressions. Pages, reports and the
 tests iterate `METRICS`; adding a KPI is adding one record here and one case in tests/test_metrics.py.
 
-The SQL expressions aggregate the per-dossier, per-period flags that `kpi.engine` derives (one row per
-dossier and reporting window):
+The SQL expressions aggregate "window measure rows" that `kpi.engine` builds (one row per reporting window
+and dimension combination, from the pre-aggregated tables of `kpi.aggregates`, or one per window and dossier
+from `dossiers` on the reference path); every measure is a count of dossiers in that row:
 
-- `is_received`: received within the period;
-- `is_resolved`: status 9/10 with its end date (finished, else returned) within the period;
-- `is_on_time`: end date on or before the due date (no due date: on time);
-- `is_in_progress`: received by the period end and not ended (terminal status with an end date) by then;
-- `is_overdue_in_progress`: in progress with a due date before the period end, or waiting for a
-  supplement (status 5) after more than one request;
-- `days_to_resolve`: calendar days from the received date to the end date;
-- and the canonical columns `channel`, `service_level`, `procedure_code`, `fee_vnd`, `paid_online`,
-  `digitized`, `e_result`, `rating`.
+- `received`: received within the period (`received_at`), and of those `received_fee` (fee_vnd > 0),
+  `received_paid_online` (with a fee and paid online), `received_digitized`, `received_not_accepted` (3),
+  `received_withdrawn` (7), `received_stopped` (8);
+- `resolved`: status 9/10 with its end date (finished, else returned) within the period, and of those
+  `resolved_on_time` (end date on or before the due date, or end timestamp on or before the due timestamp
+  with on_time_by="timestamp"; no due date: on time), `resolved_early` (end date before the due date),
+  `resolved_e_result`, `resolved_satisfied` (on time and not rated dissatisfied), `resolved_no_due`, and
+  `resolved_days` (the sum of calendar days from the received date to the end date);
+- `in_progress`: received by the period end and not ended (terminal status with an end date) by then, and of
+  those `in_progress_overdue` (due date before the period end, or waiting for a supplement, status 5, after
+  more than one request), `in_progress_no_due`, `in_progress_terminal`; `carried_over`: in progress the day
+  before the period starts;
+- and the dimension columns, among them `channel`, `service_level` and `procedure_code`.
+
+Counts are sums of these columns (wrapped in coalesce(..., 0)), distinct procedures count the rows with
+dossiers received.
 
 The expressions are fixed strings written here, never built from user input.
 """
@@ -48,8 +56,16 @@ class Metric:
     additive: bool = True
 
 
-_RESOLVED = "count(*) FILTER (WHERE is_resolved)"
-_RECEIVED = "count(*) FILTER (WHERE is_received)"
+
+
+def total(measure: str, condition: str | None = None) -> str:
+    """The SQL sum of a measure column over the window measure rows, 0 when there are none."""
+    where = f" FILTER (WHERE {condition})" if condition else ""
+    return f"coalesce(sum({measure}){where}, 0)"
+
+
+_RESOLVED = total("resolved")
+_RECEIVED = total("received")
 _RESOLVED_VI, _RESOLVED_EN = "Số hồ sơ đã giải quyết trong kỳ", "Dossiers resolved in the period"
 _RECEIVED_VI, _RECEIVED_EN = "Số hồ sơ tiếp nhận trong kỳ", "Dossiers received in the period"
 _D766 = "Quyết định 766/QĐ-TTg ngày 23/6/2022 (Bộ chỉ số phục vụ người dân, doanh nghiệp)"
@@ -79,7 +95,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.98,
-        numerator_sql="count(*) FILTER (WHERE is_resolved AND is_on_time)",
+        numerator_sql=total("resolved_on_time"),
         denominator_sql=_RESOLVED,
     ),
     Metric(
@@ -106,10 +122,9 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=None,
-        numerator_sql=(
-            "count(*) FILTER (WHERE (is_resolved AND is_on_time) OR (is_in_progress AND NOT is_overdue_in_progress))"
-        ),
-        denominator_sql="count(*) FILTER (WHERE is_resolved OR is_in_progress)",
+        # resolved and in progress exclude each other (end date within vs after the period)
+        numerator_sql=f"{total('resolved_on_time')} + {total('in_progress')} - {total('in_progress_overdue')}",
+        denominator_sql=f"{_RESOLVED} + {total('in_progress')}",
     ),
     Metric(
         id="full_online_service_share",
@@ -134,11 +149,11 @@ METRICS: tuple[Metric, ...] = (
         higher_is_better=True,
         default_target=0.80,
         numerator_sql=(
-            "count(DISTINCT procedure_code) FILTER (WHERE is_received AND service_level = 'full_online')"
+            "count(DISTINCT procedure_code) FILTER (WHERE received > 0 AND service_level = 'full_online')"
         ),
         denominator_sql=(
             "count(DISTINCT procedure_code) FILTER "
-            "(WHERE is_received AND service_level IN ('full_online', 'partial_online'))"
+            "(WHERE received > 0 AND service_level IN ('full_online', 'partial_online'))"
         ),
         additive=False,
     ),
@@ -162,7 +177,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.50,
-        numerator_sql="count(*) FILTER (WHERE is_received AND channel = 'online')",
+        numerator_sql=total("received", "channel = 'online'"),
         denominator_sql=_RECEIVED,
     ),
     Metric(
@@ -185,9 +200,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.30,
-        numerator_sql=(
-            "count(*) FILTER (WHERE is_received AND channel = 'online' AND service_level = 'full_online')"
-        ),
+        numerator_sql=total("received", "channel = 'online' AND service_level = 'full_online'"),
         denominator_sql=_RECEIVED,
     ),
     Metric(
@@ -211,8 +224,8 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.80,
-        numerator_sql="count(*) FILTER (WHERE is_received AND fee_vnd > 0 AND paid_online)",
-        denominator_sql="count(*) FILTER (WHERE is_received AND fee_vnd > 0)",
+        numerator_sql=total("received_paid_online"),
+        denominator_sql=total("received_fee"),
     ),
     Metric(
         id="digitization_rate",
@@ -236,7 +249,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.80,
-        numerator_sql="count(*) FILTER (WHERE is_received AND digitized)",
+        numerator_sql=total("received_digitized"),
         denominator_sql=_RECEIVED,
     ),
     Metric(
@@ -259,7 +272,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=None,
-        numerator_sql="count(*) FILTER (WHERE is_resolved AND e_result)",
+        numerator_sql=total("resolved_e_result"),
         denominator_sql=_RESOLVED,
     ),
     Metric(
@@ -284,9 +297,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=0.90,
-        numerator_sql=(
-            "count(*) FILTER (WHERE is_resolved AND is_on_time AND rating IS DISTINCT FROM 'dissatisfied')"
-        ),
+        numerator_sql=total("resolved_satisfied"),
         denominator_sql=_RESOLVED,
     ),
     Metric(
@@ -311,7 +322,7 @@ METRICS: tuple[Metric, ...] = (
         unit="rate",
         higher_is_better=True,
         default_target=None,
-        numerator_sql="count(*) FILTER (WHERE is_received AND channel = 'postal')",
+        numerator_sql=total("received", "channel = 'postal'"),
         denominator_sql=_RECEIVED,
     ),
     Metric(
@@ -336,7 +347,7 @@ METRICS: tuple[Metric, ...] = (
         unit="days",
         higher_is_better=False,
         default_target=None,
-        numerator_sql="coalesce(sum(days_to_resolve) FILTER (WHERE is_resolved), 0)",
+        numerator_sql=total("resolved_days"),
         denominator_sql=_RESOLVED,
     ),
 )

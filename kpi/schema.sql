@@ -81,3 +81,83 @@ CREATE TABLE IF NOT EXISTS import_warnings (
     value        VARCHAR,
     reason       VARCHAR NOT NULL
 );
+
+-- Pre-aggregated KPI tables, rebuilt from `dossiers` by kpi/aggregates.py (`refresh_aggregates`) inside every
+-- import's transaction. Their dimension columns are the dossier columns the engine groups, filters and scopes
+-- by (province ... service_level), so the same SQL runs on them; measures are counts of dossiers.
+
+-- Per (day, dimensions): dossiers received that day (received_at) and resolved that day (status 9/10 whose end
+-- date, finished_at else returned_at, is that day). _day/_ts: on time by date or by exact timestamp.
+CREATE TABLE IF NOT EXISTS kpi_daily (
+    day                     DATE NOT NULL,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
+    received                INTEGER NOT NULL,
+    received_fee            INTEGER NOT NULL,  -- fee_vnd > 0
+    received_paid_online    INTEGER NOT NULL,  -- fee_vnd > 0 and paid_online
+    received_digitized      INTEGER NOT NULL,
+    received_not_accepted   INTEGER NOT NULL,  -- status 3
+    received_withdrawn      INTEGER NOT NULL,  -- status 7
+    received_stopped        INTEGER NOT NULL,  -- status 8
+    resolved                INTEGER NOT NULL,
+    resolved_on_time_day    INTEGER NOT NULL,  -- no due date, or end date <= due date
+    resolved_on_time_ts     INTEGER NOT NULL,  -- no due date, or end <= due timestamp
+    resolved_early          INTEGER NOT NULL,  -- end date < due date
+    resolved_e_result       INTEGER NOT NULL,
+    resolved_satisfied_day  INTEGER NOT NULL,  -- on time (by date) and not rated dissatisfied
+    resolved_satisfied_ts   INTEGER NOT NULL,
+    resolved_days           BIGINT  NOT NULL,  -- sum of calendar days from received date to end date
+    resolved_no_due         INTEGER NOT NULL
+);
+
+-- The same per (first day of the month, dimensions): kpi_daily summed by month.
+CREATE TABLE IF NOT EXISTS kpi_monthly (
+    month                   DATE NOT NULL,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
+    received INTEGER NOT NULL, received_fee INTEGER NOT NULL, received_paid_online INTEGER NOT NULL,
+    received_digitized INTEGER NOT NULL, received_not_accepted INTEGER NOT NULL,
+    received_withdrawn INTEGER NOT NULL, received_stopped INTEGER NOT NULL, resolved INTEGER NOT NULL,
+    resolved_on_time_day INTEGER NOT NULL, resolved_on_time_ts INTEGER NOT NULL, resolved_early INTEGER NOT NULL,
+    resolved_e_result INTEGER NOT NULL, resolved_satisfied_day INTEGER NOT NULL,
+    resolved_satisfied_ts INTEGER NOT NULL, resolved_days BIGINT NOT NULL, resolved_no_due INTEGER NOT NULL
+);
+
+-- Dossiers in progress, as changes per (day, dimensions): +1 on the day a dossier starts counting, -1 on the
+-- day it stops. In progress at day t: received on or before t and no end date on or before t. overdue_day:
+-- also due date < t (or waiting for a supplement after more than one request); overdue_ts: due date <= t
+-- (due timestamp before the end of day t); open_no_due: no due date; open_terminal: a terminal status
+-- (an end date after t, or none at all).
+CREATE TABLE IF NOT EXISTS kpi_open_deltas (
+    day            DATE NOT NULL,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
+    open           INTEGER NOT NULL,
+    overdue_day    INTEGER NOT NULL,
+    overdue_ts     INTEGER NOT NULL,
+    open_no_due    INTEGER NOT NULL,
+    open_terminal  INTEGER NOT NULL
+);
+
+-- The running totals of kpi_open_deltas at every month end from the first to the last month with a received
+-- dossier (aggregate_state); all-zero rows are left out. In progress at day t = the snapshot at the last
+-- month end <= t + the deltas after that month end up to t.
+CREATE TABLE IF NOT EXISTS kpi_open_snapshots (
+    month_end      DATE NOT NULL,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
+    open           INTEGER NOT NULL,
+    overdue_day    INTEGER NOT NULL,
+    overdue_ts     INTEGER NOT NULL,
+    open_no_due    INTEGER NOT NULL,
+    open_terminal  INTEGER NOT NULL
+);
+
+-- When the tables above were last built, from how many dossiers, and the month ends the snapshots cover
+-- (NULL for an empty store). No row: never built (a database from before these tables).
+CREATE TABLE IF NOT EXISTS aggregate_state (
+    built_at         TIMESTAMP NOT NULL,
+    dossiers         BIGINT    NOT NULL,
+    first_month_end  DATE,
+    last_month_end   DATE
+);

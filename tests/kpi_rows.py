@@ -43,12 +43,15 @@ def row(received: str = "2024-05-10", status: int = 4, **values: object) -> dict
 
 
 def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
-    """Insert dossiers built by `row`."""
-    if not rows:
-        return
-    one = "(" + ", ".join("?" for _ in COLUMNS) + ")"
-    con.execute(f"INSERT INTO dossiers ({', '.join(COLUMNS)}) VALUES {', '.join(one for _ in rows)}",
-                [r[c] for r in rows for c in COLUMNS])
+    """Insert dossiers built by `row`, then rebuild the KPI aggregates as an import does (also after no rows,
+    since a caller may have deleted dossiers before)."""
+    from kpi.aggregates import refresh_aggregates
+
+    if rows:
+        one = "(" + ", ".join("?" for _ in COLUMNS) + ")"
+        con.execute(f"INSERT INTO dossiers ({', '.join(COLUMNS)}) VALUES {', '.join(one for _ in rows)}",
+                    [r[c] for r in rows for c in COLUMNS])
+    refresh_aggregates(con)
 
 
 def small_store(rows: list[dict[str, object]] = ()) -> duckdb.DuckDBPyConnection:

@@ -9,6 +9,7 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from kpi import db, periods
+from kpi.aggregates import refresh_aggregates
 from kpi.engine import kpi_table
 
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
@@ -25,6 +26,7 @@ def store():
     con.execute("UPDATE dossiers SET returned_at = finished_at + INTERVAL 1 DAY, finished_at = NULL "
                 "WHERE dossier_code LIKE 'B-%3' AND status = 10")
     con.execute("UPDATE dossiers SET finished_at = NULL WHERE dossier_code LIKE 'B-%11' AND status = 9")
+    refresh_aggregates(con)  # the store was written with SQL, not by the importer
     frame = con.execute("SELECT " + ", ".join(pandas_kpis.COLUMNS) + ", district, commune, agency_name "
                         "FROM dossiers").df()
     return con, pandas_kpis.prepare(frame)
