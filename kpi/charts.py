@@ -4,10 +4,12 @@ by their status against target."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.formatting import format_value
+from kpi.formatting import format_int, format_value
 from kpi.metrics import metric
 
 STATUS_HEX = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", None: "#90a4ae"}
@@ -99,3 +101,78 @@ def heatmap(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str
                          separators=separators(lang), yaxis={"automargin": True, "type": "category"},
                          xaxis={"type": "category"})
     return figure
+
+
+def _map_zoom(lats: list[float], lons: list[float]) -> float:
+    """A zoom that fits the points in a chart about 860 × 500 pixels (MapLibre: the world is 512 pixels wide
+    at zoom 0; a degree of latitude is 1/cos(lat) longer than one of longitude)."""
+    lat_span = max(max(lats) - min(lats), 0.01) * 1.15 / math.cos(math.radians((max(lats) + min(lats)) / 2))
+    lon_span = max(max(lons) - min(lons), 0.01) * 1.15
+    return max(4.0, min(14.0, math.log2(min(860 * 360 / (512 * lon_span), 500 * 360 / (512 * lat_span)))))
+
+
+def bubble_map(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str | None = None) -> go.Figure:
+    """Communes as circles at their centroids: size = dossiers received, colour = the KPI (grey without a
+    value). `frame`: columns commune, lat, lon, received, value, numerator, denominator. The map style is
+    "white-bg": no base-map tiles are fetched, so it renders without internet access."""
+    m = metric(metric_id)
+    scale = _scale(m.unit)
+    biggest = max(int(frame["received"].max()), 1)
+    figure = go.Figure()
+    for has_value in (False, True):
+        part = frame[frame["value"].notna() == has_value]
+        if part.empty:
+            continue
+        hover = [f"{c}: {format_value(v, m.unit, lang)} ({format_int(n)}/{format_int(d)}) · "
+                 f"{format_int(r)} {'hồ sơ' if lang != 'en' else 'dossiers'}"
+                 for c, v, n, d, r in zip(part["commune"], part["value"], part["numerator"], part["denominator"],
+                                          part["received"], strict=True)]
+        marker = {"size": [5 + 20 * math.sqrt(max(r, 0) / biggest) for r in part["received"]], "opacity": 0.8}
+        if has_value:
+            marker.update(color=[v * scale for v in part["value"]],
+                          colorscale="RdYlGn" if m.higher_is_better else "RdYlGn_r", showscale=True,
+                          colorbar={"title": {"text": _axis_title(m.unit, lang)},
+                                    "ticksuffix": "%" if m.unit == "rate" else ""})
+        else:
+            marker["color"] = STATUS_HEX[None]
+        figure.add_trace(go.Scattermap(
+            lat=list(part["lat"]), lon=list(part["lon"]), mode="markers", marker=marker, text=hover,
+            hoverinfo="text", customdata=list(part["commune"]),
+            name=("Có giá trị" if lang != "en" else "With a value") if has_value else
+            ("Không có dữ liệu" if lang != "en" else "No data"),
+        ))
+    lats, lons = list(frame["lat"]), list(frame["lon"])
+    figure.update_layout(
+        title=title, height=560, margin=_MARGIN, separators=separators(lang), showlegend=False,
+        map={"style": "white-bg", "center": {"lat": (max(lats) + min(lats)) / 2, "lon": (max(lons) + min(lons)) / 2},
+             "zoom": _map_zoom(lats, lons)},
+    )
+    return figure
+
+
+def days_against_promise(frame: pd.DataFrame, lang: str = "vi", *, title: str | None = None) -> go.Figure:
+    """Per procedure, the average days to resolve (red when over the promise, green otherwise) beside the
+    promised days (grey), the slowest on top. `frame`: columns group, avg_days, promised_days, over_days;
+    the group is each bar's customdata, so a click tells which procedure was chosen."""
+    days = "ngày" if lang != "en" else "days"
+    groups = list(frame["group"])
+    figure = go.Figure()
+    figure.add_bar(
+        y=groups, x=list(frame["avg_days"]), orientation="h", customdata=groups,
+        name="Thời gian giải quyết TB" if lang != "en" else "Average days to resolve",
+        marker_color=[STATUS_HEX["red"] if o > 0 else STATUS_HEX["green"] for o in frame["over_days"]],
+        text=[format_value(v, "days", lang) for v in frame["avg_days"]], textposition="auto",
+        hovertemplate="%{y}: %{x:.1f} " + days + "<extra></extra>",
+    )
+    figure.add_bar(
+        y=groups, x=list(frame["promised_days"]), orientation="h", customdata=groups,
+        name="Thời hạn hẹn trả TB" if lang != "en" else "Promised time (average)", marker_color="#90a4ae",
+        hovertemplate="%{y}: %{x:.1f} " + days + "<extra></extra>",
+    )
+    figure.update_layout(
+        title=title, barmode="group", height=max(320, 44 * len(frame) + 120), margin=_MARGIN,
+        separators=separators(lang), legend={"orientation": "h"}, clickmode="event+select",
+        yaxis={"autorange": "reversed", "automargin": True, "type": "category"}, xaxis={"title": days},
+    )
+    return figure
+

@@ -159,6 +159,7 @@ def _choice(name: str, label: str, options: Sequence, format_func: Callable[[obj
 def filters(*, units: bool = True) -> views.Selection:
     """The shared sidebar filters: period (kind, year, month/quarter/half or a custom range), locality by
     the hierarchy of the period, and (with `units`) department and sector. Returns the Selection."""
+    _apply_drilled()
     span = query(views.data_span)
     last_day = span["last_day"] or date.today()
     kind0, year0, number0 = views.default_period_choice(span["last_day"])
@@ -228,11 +229,20 @@ def drill_to(**changes: str | None) -> None:
     procedure) and rerun: what a click on a ranking bar or a breadcrumb step does."""
     for name, value in changes.items():
         remember(name, value)
-        # A keyed selectbox keeps its identity when its index changes, so the browser would keep (and send
-        # back) the old choice: the new one is set through the widget's state (a value no longer offered
-        # falls back to the default).
-        st.session_state[f"filter-{name}"] = _ALL if value is None else value
+    # A keyed selectbox keeps its identity when its index changes, so the browser would keep (and send back)
+    # the old choice: the next run sets the new one through the widgets' state before they are drawn.
+    st.session_state.setdefault(_DRILLED, {}).update(changes)
     st.rerun()
+
+
+_DRILLED = "_drilled_filters"  # filter name -> value chosen by drill_to, for the next run's widgets
+
+
+def _apply_drilled() -> None:
+    """Give the filter widgets the values drill_to chose (a value no longer offered falls back to the
+    widget's default); runs before any filter widget of the run is drawn."""
+    for name, value in st.session_state.pop(_DRILLED, {}).items():
+        st.session_state[f"filter-{name}"] = _ALL if value is None else value
 
 
 def _all_label(value: object) -> str:
