@@ -176,3 +176,23 @@ def days_against_promise(frame: pd.DataFrame, lang: str = "vi", *, title: str | 
     )
     return figure
 
+
+def count_heatmap(frame: pd.DataFrame, months: list[str], lang: str = "vi", *,
+                  title: str | None = None) -> go.Figure:
+    """Units × months of a count (`frame`: columns agency, month "YYYY-MM", dossiers) over the given months,
+    units by name; a month without a dossier is an empty cell, so gaps in the data stand out."""
+    rows = sorted(set(frame["agency"]))
+    counts = {(a, m): int(d) for a, m, d in zip(frame["agency"], frame["month"], frame["dossiers"], strict=True)}
+    z = [[counts.get((r, m)) for m in months] for r in rows]
+    text = [["" if v is None else format_int(v) for v in row] for row in z]
+    unit = "hồ sơ" if lang != "en" else "dossiers"
+    figure = go.Figure(go.Heatmap(
+        z=z, x=[f"{m[5:7]}/{m[:4]}" for m in months], y=rows, colorscale="Blues", text=text,
+        hovertemplate="%{y} · %{x}: %{text} " + unit + "<extra></extra>", xgap=1, ygap=1,
+        colorbar={"title": {"text": unit}},
+    ))
+    figure.update_layout(title=title, height=max(320, 22 * len(rows) + 120), margin=_MARGIN,
+                         separators=separators(lang), yaxis={"automargin": True, "type": "category",
+                                                             "autorange": "reversed"},
+                         xaxis={"type": "category"})
+    return figure

@@ -1,4 +1,5 @@
-"""What the store holds: overview queries for the first screen and the import history.
+"""What the store holds and how it got there: overview queries, importing uploaded exports, the import
+history, data-quality checks and coverage (which units sent data for which months).
 
 Every function takes an open connection (a cursor per call is the caller's choice) and returns
 pandas frames with canonical column names; display labels are the UI's business.
@@ -6,14 +7,22 @@ pandas frames with canonical column names; display labels are the UI's business.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pandas as pd
 
+from kpi import views
 from kpi.db import SAMPLE_DIR, dossier_count
-from kpi.importer import ImportResult, ingest_file
+from kpi.engine import DATA_QUALITY_COUNTS, dossier_counts
+from kpi.importer import FileOutcome, ImportResult, ingest_file
+from kpi.periods import Period
+from kpi.sources import ImportRefused
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -97,3 +106,170 @@ def load_sample_if_empty(
             progress(index, len(files), path.name)
         results.append(ingest_file(con, path))
     return results
+
+
+# --- uploads ----------------------------------------------------------------------------------------
+
+UPLOAD_TYPES = ("csv", "txt", "tsv", "gz", "xlsx", "xlsm", "xls")  # what kpi.sources reads
+MAX_UPLOAD_MB = 1024  # a year of a province's dossiers is a few hundred megabytes of CSV
+RESULT_COLUMNS = ("file", "import_id", "rows_read", "inserted", "updated", "unchanged", "rejected", "warnings",
+                  "skipped", "refused", "error")
+
+
+def import_uploads(con: duckdb.DuckDBPyConnection, uploads: Sequence[tuple[str, bytes | BinaryIO]],
+                   progress: Callable[[float, str], None] | None = None) -> list[FileOutcome]:
+    """Import uploaded files (name, content) in order, each in its own transaction (kpi.importer.ingest_file
+    on a temporary copy that keeps the file's own name, so its type is read from the name and the history
+    records it). A file that cannot be imported is reported with its reason and does not stop the rest.
+    `progress(fraction, file name)` is called as the work advances (0 to 1 over all files)."""
+    notify = progress or (lambda _fraction, _name: None)
+    outcomes = []
+    total = max(len(uploads), 1)
+    with tempfile.TemporaryDirectory(prefix="egov-kpi-upload-") as folder:
+        for index, (name, content) in enumerate(uploads):
+            name = Path(name).name or "upload"  # never a path from the browser
+            notify(index / total, name)
+            path = Path(folder) / f"{index}" / name
+            path.parent.mkdir()
+            with path.open("wb") as handle:
+                if isinstance(content, bytes | bytearray):
+                    handle.write(content)
+                else:
+                    shutil.copyfileobj(content, handle)
+
+            def stage(_stage: str, fraction: float, index: int = index, name: str = name) -> None:
+                notify((index + fraction) / total, name)
+
+            try:
+                outcomes.append(FileOutcome(name, result=ingest_file(con, path, display_name=name, progress=stage)))
+            except ImportRefused as exc:
+                outcomes.append(FileOutcome(name, error=exc.message))
+            except (duckdb.Error, OSError, ValueError) as exc:  # a broken file must not break the page
+                outcomes.append(FileOutcome(name, error=f"không đọc được tệp (cannot read the file): {exc}"))
+            finally:
+                path.unlink(missing_ok=True)
+    notify(1.0, "")
+    return outcomes
+
+
+def import_summary(outcomes: Sequence[FileOutcome]) -> pd.DataFrame:
+    """One row per uploaded file: its import's counts, or that it was refused and why."""
+    rows = []
+    for outcome in outcomes:
+        result = outcome.result
+        counts = {k: getattr(result, k) if result else None for k in RESULT_COLUMNS[1:9]}
+        rows.append({"file": outcome.file, **counts, "refused": result is None, "error": outcome.error})
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    for column in RESULT_COLUMNS[1:9]:
+        frame[column] = frame[column].astype("Int64")
+    return frame
+
+
+# --- data quality -----------------------------------------------------------------------------------
+
+# (id, label vi, label en, what the dashboard does with such dossiers vi, en)
+QUALITY_CHECKS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("resolved_without_due_date", "Hồ sơ đã giải quyết trong kỳ không có ngày hẹn trả",
+     "Dossiers resolved in the period without a due date",
+     "tính là đúng hạn", "counted as on time"),
+    ("in_progress_without_due_date", "Hồ sơ đang giải quyết cuối kỳ không có ngày hẹn trả",
+     "Dossiers in progress at the period end without a due date",
+     "tính là trong hạn", "counted as within deadline"),
+    ("terminal_without_end_date", "Hồ sơ đã kết thúc nhưng không có ngày kết thúc hay ngày trả",
+     "Finished dossiers without a finish or return date",
+     "coi như vẫn đang giải quyết", "treated as still in progress"),
+    ("unknown_agency", "Hồ sơ tiếp nhận trong kỳ không rõ cơ quan (thiếu tên cơ quan)",
+     "Dossiers received in the period with no agency name",
+     "không vào được xếp hạng sở, ngành", "left out of the department rankings"),
+    ("unknown_locality", "Hồ sơ tiếp nhận trong kỳ không rõ địa bàn (thiếu tỉnh hoặc xã/phường)",
+     "Dossiers received in the period with no province or commune",
+     "không vào được xếp hạng địa bàn", "left out of the locality rankings"),
+)
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
+                 lang: str = "vi") -> pd.DataFrame:
+    """The data-quality checks of the selection in the period: the engine's DATA_QUALITY_COUNTS
+    (dossier_counts) and the dossiers received without an agency or a locality, in QUALITY_CHECKS order.
+    Columns label, dossiers, treatment (how the KPIs count them), in the chosen language."""
+    counts = dossier_counts(con, period, where=where).iloc[0]
+    found = {name: int(counts[name]) for name in DATA_QUALITY_COUNTS}
+    found.update(unknown_units(con, period, where))
+    english = lang == "en"
+    rows = [{"label": en if english else vi, "dossiers": found[cid], "treatment": treat_en if english else treat_vi}
+            for cid, vi, en, treat_vi, treat_en in QUALITY_CHECKS]
+    frame = pd.DataFrame(rows, columns=["label", "dossiers", "treatment"])
+    frame["dossiers"] = frame["dossiers"].astype("int64")
+    return frame
+
+
+def unknown_units(con: duckdb.DuckDBPyConnection, period: Period,
+                  where: Mapping[str, object] | None = None) -> dict[str, int]:
+    """Dossiers received in the period (under the filters) without an agency name, and without a province
+    or commune."""
+    where_sql, params = views.filter_sql(where)
+    params.update({"from": period.start, "to": period.end})
+    agency, locality = con.execute(
+        "SELECT count(*) FILTER (WHERE nullif(trim(agency_name), '') IS NULL), "
+        "count(*) FILTER (WHERE nullif(trim(province), '') IS NULL OR nullif(trim(commune), '') IS NULL) "
+        f"FROM dossiers WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY AND {where_sql}",
+        params).fetchone()
+    return {"unknown_agency": int(agency), "unknown_locality": int(locality)}
+
+
+# --- coverage ---------------------------------------------------------------------------------------
+
+COVERAGE_MONTHS = (12, 24)
+
+
+def coverage(con: duckdb.DuckDBPyConnection, months: int = 24, *, level: str | None = None,
+             where: Mapping[str, object] | None = None, last_day: date | None = None) -> pd.DataFrame:
+    """Dossiers received per agency and month over the `months` calendar months ending with the month of
+    `last_day` (default: the newest received day), for agencies of one level (province, district, commune;
+    None: all) under the filters. Columns agency, agency_level, month ("YYYY-MM"), dossiers; months
+    without a dossier have no row."""
+    where_sql, params = views.filter_sql(where)
+    params.update({"months": months, "level": level, "last": last_day})
+    return con.execute(
+        "WITH bounds AS (SELECT date_trunc('month', coalesce($last::DATE, max(received_at)::DATE)) AS last_month "
+        "FROM dossiers) "
+        "SELECT coalesce(nullif(trim(agency_name), ''), '?') AS agency, any_value(agency_level) AS agency_level, "
+        "strftime(date_trunc('month', received_at), '%Y-%m') AS month, count(*) AS dossiers "
+        "FROM dossiers, bounds "
+        "WHERE received_at >= last_month - to_months($months - 1) AND received_at < last_month + INTERVAL 1 MONTH "
+        f"AND ($level IS NULL OR agency_level = $level) AND {where_sql} "
+        "GROUP BY agency, month ORDER BY agency, month",
+        params).df()
+
+
+def coverage_gaps(frame: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
+    """Per agency of a coverage frame: months with data among `months` (the window, "YYYY-MM" in order),
+    its first and last month with data, the months without data between them (gaps) and whether it sent
+    nothing for the last month. Agencies with a gap or silent lately first."""
+    rows = []
+    for agency, part in frame.groupby("agency", sort=True):
+        present = set(part["month"])
+        first, last = min(present), max(present)
+        inside = [m for m in months if first <= m <= last]
+        rows.append({"agency": agency, "months_with_data": len(present), "first_month": first, "last_month": last,
+                     "gap_months": len([m for m in inside if m not in present]),
+                     "silent_last_month": bool(months) and months[-1] not in present,
+                     "dossiers": int(part["dossiers"].sum())})
+    columns = ["agency", "months_with_data", "first_month", "last_month", "gap_months", "silent_last_month",
+               "dossiers"]
+    out = pd.DataFrame(rows, columns=columns)
+    if out.empty:
+        return out
+    out["gap_months"] = out["gap_months"].astype("int64")
+    out["months_with_data"] = out["months_with_data"].astype("int64")
+    return out.sort_values(["silent_last_month", "gap_months", "agency"], ascending=[False, False, True]).reset_index(
+        drop=True)
+
+
+def coverage_months(con: duckdb.DuckDBPyConnection, months: int = 24, last_day: date | None = None) -> list[str]:
+    """The window of `coverage`: "YYYY-MM" of the `months` months ending with the newest data month."""
+    rows = con.execute(
+        "WITH bounds AS (SELECT date_trunc('month', coalesce($last::DATE, max(received_at)::DATE)) AS last_month "
+        "FROM dossiers) SELECT strftime(last_month - to_months(i), '%Y-%m') FROM bounds, range($months) t(i) "
+        "WHERE last_month IS NOT NULL ORDER BY 1", {"months": months, "last": last_day}).fetchall()
+    return [r[0] for r in rows]

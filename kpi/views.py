@@ -160,6 +160,12 @@ def _filter_sql(where: Mapping[str, object]) -> tuple[str, dict[str, object]]:
     return " AND ".join(clauses), params
 
 
+def filter_sql(where: Mapping[str, object] | None) -> tuple[str, dict[str, object]]:
+    """The condition over `dossiers` and its bound parameters for a selection's filters (package queries
+    outside the engine: data quality, coverage)."""
+    return _filter_sql(where or {})
+
+
 def filter_choices(con: duckdb.DuckDBPyConnection, dimension_id: str, period: Period,
                    where: Mapping[str, object] | None = None) -> list[str]:
     """The values of a dimension among the dossiers received in the period under the given parent filters,

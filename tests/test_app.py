@@ -1,4 +1,6 @@
-"""Layer 4: the dashboard's first screen over a fixture store (Streamlit AppTest)."""
+"""Layer 4: the dashboard entry over a fixture store (Streamlit AppTest): the landing page is the Overview,
+in both languages, and an empty store says so. Each page has its own tests (tests/test_page_*.py); what the
+first screen used to show (the store, its imports) is now the Data page's (tests/test_page_data.py)."""
 
 from __future__ import annotations
 
@@ -32,33 +34,27 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run_app(lang: str = "vi") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+def run_app(lang: str = "vi", **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["lang"] = lang
+    for key, value in params.items():
+        at.query_params[key] = value
     return at.run()
 
 
-def test_first_screen_shows_the_store(app_db: Path) -> None:
-    at = run_app()
+def test_landing_page_is_the_overview(app_db: Path) -> None:
+    at = run_app(ky="month", nam="2024", so="2")
     assert not at.exception
-    assert at.title[0].value == "Kho dữ liệu hồ sơ"
-    assert "3 hồ sơ tiếp nhận từ 05/01/2024 đến 10/02/2024; 1 lần nhập dữ liệu." in [c.value for c in at.caption]
-    tables = {tuple(d.value.columns)[:2]: d.value for d in at.dataframe}
-    by_unit = tables[("Đơn vị", "Cấp")]
-    assert dict(zip(by_unit["Đơn vị"], by_unit["Số hồ sơ"], strict=True)) == {"Sở Tư pháp": "2", "Sở Xây dựng": "1"}
-    assert set(by_unit["Cấp"]) == {"Cấp tỉnh"} and set(by_unit["Tiếp nhận từ"]) == {"05/01/2024", "10/02/2024"}
-    history = tables[("Lần nhập", "Tệp")]
-    assert history.iloc[0][["Tệp", "Dòng đọc", "Thêm mới", "Bị loại"]].tolist() == ["ho_so_thang_1.csv", "4", "3", "1"]
-    reasons = tables[("Loại", "Cột")]
-    assert reasons.iloc[0]["Cột"] == "channel" and "Fax" not in reasons.iloc[0]["Lý do"]
-    assert reasons.iloc[0]["Dòng đầu tiên"] == "6"
+    assert at.title[0].value == "Tổng quan"
+    assert "Kỳ: Tháng 02/2024" in at.caption[0].value  # the URL's period, on the landing page's freshness line
+    assert at.radio(key="lang").value == "vi"
 
 
 def test_english_labels(app_db: Path) -> None:
     at = run_app("en")
     assert not at.exception
-    assert at.title[0].value == "Dossier store"
-    assert any("3 dossiers received 05/01/2024 to 10/02/2024" in c.value for c in at.caption)
+    assert at.title[0].value == "Overview"
+    assert at.caption[0].value.startswith("Period: February 2024")  # the newest data's month by default
 
 
 def test_empty_store_says_no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,4 +62,4 @@ def test_empty_store_says_no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("kpi.store.SAMPLE_DIR", tmp_path / "no-sample")
     at = run_app()
     assert not at.exception
-    assert at.info and at.info[0].value.startswith("Không có dữ liệu")
+    assert any(i.value.startswith("Không có dữ liệu") for i in at.info)
