@@ -142,10 +142,11 @@ def import_uploads(con: duckdb.DuckDBPyConnection, uploads: Sequence[tuple[str, 
 
             try:
                 outcomes.append(FileOutcome(name, result=ingest_file(con, path, display_name=name, progress=stage)))
-            except ImportRefused as exc:
-                outcomes.append(FileOutcome(name, error=exc.message))
+            except ImportRefused as exc:  # the reader's message names the temporary copy: name the upload
+                outcomes.append(FileOutcome(name, error=exc.message.replace(str(path), name)))
             except (duckdb.Error, OSError, ValueError) as exc:  # a broken file must not break the page
-                outcomes.append(FileOutcome(name, error=f"không đọc được tệp (cannot read the file): {exc}"))
+                outcomes.append(FileOutcome(
+                    name, error=f"không đọc được tệp (cannot read the file): {str(exc).replace(str(path), name)}"))
             finally:
                 path.unlink(missing_ok=True)
     notify(1.0, "")

@@ -27,9 +27,12 @@ scope = views.Selection(month, selection.filters)
 left, right = st.columns([2, 3])
 by = left.radio(t("Đơn vị so sánh", "Units compared"), review.groupings(scope), horizontal=True, key="review-by",
                 format_func=lambda d: t(DIMENSION_BY_ID[d].label_vi, DIMENSION_BY_ID[d].label_en))
+wanted = ui.remembered("metric")  # shared with the other pages' KPI choice (?chi_so=)
 chosen_metric = right.selectbox(
     t("Chỉ số để xếp hạng, tìm đơn vị chưa đạt và tiến bộ", "KPI to sort by, find units below target and movers"),
-    views.HEADLINE_METRICS, key="review-metric", format_func=lambda m: t(metric(m).label_vi, metric(m).label_en))
+    views.HEADLINE_METRICS, key="review-metric", format_func=lambda m: t(metric(m).label_vi, metric(m).label_en),
+    index=views.HEADLINE_METRICS.index(wanted) if wanted in views.HEADLINE_METRICS else 0)
+ui.remember("metric", chosen_metric)
 
 frame = ui.query(review.review_table, month, by=by, where=scope.where)
 if not review.has_values(frame):

@@ -229,5 +229,6 @@ def test_import_uploads_reports_a_broken_workbook() -> None:
     con = db.connect()
     outcomes = store.import_uploads(con, [("fake.xlsx", b"Ma ho so,Ma TTHC\n")])
     assert outcomes[0].result is None and "unreadable workbook" in outcomes[0].error
+    assert "egov-kpi-upload" not in outcomes[0].error and "fake.xlsx" in outcomes[0].error  # no temporary path
     assert store.summary(con)["imports"] == 0
     con.close()

@@ -216,6 +216,21 @@ def test_below_target_and_movers_shown(review_db: Path) -> None:
     assert [i.value for i in at.info if "ngưỡng" in i.value]
 
 
+def test_url_kpi_prefills_the_chosen_kpi(review_db: Path) -> None:
+    at = run_page(ky="month", nam="2024", so="5", chi_so="online_dossier_rate")
+    assert not at.exception
+    assert at.selectbox(key="review-metric").value == "online_dossier_rate"
+    con = db.connect(review_db)
+    frame = kpi_table(con, periods.month(2024, 5), by="district", metrics=["online_dossier_rate"])
+    con.close()
+    below = frame[frame["status"].isin(["red", "amber"]) & frame["group"].notna()].sort_values("value")
+    shown = table(at, "Đơn vị", "Giá trị")
+    assert shown["Đơn vị"].tolist() == below["group"].tolist() and len(below) == 3
+    assert shown["Giá trị"].tolist() == [format_value(v, "rate") for v in below["value"]]
+    at.selectbox(key="review-metric").set_value("digitization_rate").run()
+    assert at.query_params["chi_so"] == "digitization_rate"
+
+
 def test_english(review_db: Path) -> None:
     at = run_page("en", ky="month", nam="2024", so="5")
     assert not at.exception
