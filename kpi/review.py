@@ -230,6 +230,13 @@ def overdue_by_unit(con: duckdb.DuckDBPyConnection, month: Period, *, by: str,
     return part.reset_index(drop=True)
 
 
+def overdue_count(overdue: pd.DataFrame, unit: str | None) -> int:
+    """The overdue dossiers of one unit of an overdue_by_unit frame (0 when it has none): the engine's count,
+    which is also the length of its chase_list."""
+    match = overdue.loc[overdue["group"].isna() if unit is None else overdue["group"] == unit, "in_progress_overdue"]
+    return int(match.iloc[0]) if len(match) else 0
+
+
 def chase_list(con: duckdb.DuckDBPyConnection, month: Period, *, where: Mapping[str, object] | None = None,
                limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """One page of the dossiers in progress and overdue at the month end (kpi.dossier_lists), longest
@@ -360,6 +367,6 @@ def _plain(value: object) -> object:
 
 __all__ = [
     "DEFAULT_MIN_DENOMINATOR", "DEPARTMENTS", "LABELS", "LIST_LABELS", "REVIEW_COLUMNS", "below_target", "chase_list",
-    "display", "groupings", "has_values", "headed", "movers", "overdue_by_unit", "review_month", "review_table",
-    "review_total", "status_summary", "unit_where", "wide_column", "wide_labels", "wide_table",
+    "display", "groupings", "has_values", "headed", "movers", "overdue_by_unit", "overdue_count", "review_month",
+    "review_table", "review_total", "status_summary", "unit_where", "wide_column", "wide_labels", "wide_table",
 ]

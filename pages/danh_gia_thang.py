@@ -3,7 +3,7 @@ units below target, the biggest improvers and decliners, and the overdue dossier
 
 import streamlit as st
 
-from kpi import dossier_lists, review, ui, views
+from kpi import review, ui, views
 from kpi.engine import DIMENSION_BY_ID
 from kpi.formatting import format_date, format_int
 from kpi.metrics import metric
@@ -113,7 +113,7 @@ left, middle, right = st.columns([3, 1, 1])
 unit = left.selectbox(t("Đơn vị", "Unit"), units, key="review-unit",
                       format_func=lambda g: t("(Không rõ đơn vị)", "(Unknown unit)") if g is None else g)
 where = review.unit_where(scope.where, by, unit)
-count = ui.query(dossier_lists.count_late_dossiers, month, kind="overdue_in_progress", where=where)
+count = review.overdue_count(overdue, unit)
 size = middle.selectbox(t("Số dòng mỗi trang", "Rows per page"), (25, 50, 100, 500), index=1, key="review-page-size")
 pages = max(1, -(-count // size))
 page = right.number_input(t(f"Trang (1–{pages})", f"Page (1–{pages})"), min_value=1, max_value=pages, value=1,

@@ -12,7 +12,7 @@ from kpi_rows import insert, row
 from streamlit.testing.v1 import AppTest
 
 from kpi import db, periods, review
-from kpi.dossier_lists import late_dossiers
+from kpi.dossier_lists import count_late_dossiers, late_dossiers
 from kpi.engine import dossier_counts, kpi_table, rank_groups
 from kpi.formatting import format_value
 from kpi.metrics import metric
@@ -195,12 +195,16 @@ def test_overdue_dossiers_to_chase(review_db: Path) -> None:
     counts = dossier_counts(con, periods.month(2024, 5), by="district").set_index("group")
     expected_codes = late_dossiers(con, periods.month(2024, 5), kind="overdue_in_progress",
                                    where={"district": "Huyện Một"})["dossier_code"].tolist()
+    listed_count = count_late_dossiers(con, periods.month(2024, 5), kind="overdue_in_progress",
+                                       where={"district": "Huyện Một"})
     con.close()
+    assert listed_count == 3  # the list the page pages through is as long as the count it shows
     assert counts.at["Huyện Một", "in_progress_overdue"] == 3
     assert at.selectbox(key="review-unit").value == "Huyện Một"
     listed = table(at, "Mã hồ sơ")
     assert listed["Mã hồ sơ"].tolist() == expected_codes and len(expected_codes) == 3
     assert set(listed["Số ngày quá hạn"]) == {"21"}  # due 10 May, month end 31 May
+    assert any(c.value.startswith("3 hồ sơ, trang 1/1") for c in at.caption)
     at.selectbox(key="review-unit").set_value("Huyện Hai").run()
     assert len(table(at, "Mã hồ sơ")) == 1
 
@@ -272,3 +276,20 @@ def test_movers_respect_the_minimum_denominator() -> None:
     merged = frame[frame["metric"] == "on_time_rate"].set_index("group")
     assert merged.loc[ranks["group"], "rank_change"].tolist() == ranks["rank_change"].tolist()
 
+
+
+def test_chase_list_pages_and_counts() -> None:
+    con = db.connect()
+    insert(con, dossiers())
+    may = periods.month(2024, 5)
+    overdue = review.overdue_by_unit(con, may, by="district")
+    where = review.unit_where({}, "district", "Huyện Một")
+    whole = review.chase_list(con, may, where=where, limit=100)
+    pages = [review.chase_list(con, may, where=where, limit=2, offset=o)["dossier_code"].tolist() for o in (0, 2)]
+    assert review.overdue_count(overdue, "Huyện Một") == len(whole) == 3
+    assert pages[0] + pages[1] == whole["dossier_code"].tolist() and len(pages[1]) == 1
+    assert "kind" not in whole.columns
+    assert review.overdue_count(overdue, "Huyện Ba") == 0  # nothing overdue: not in the frame
+    # the dossiers without a district: where {district: [None]} selects them
+    assert review.unit_where({"province": PROVINCE}, "district", None) == {"province": PROVINCE, "district": [None]}
+    con.close()
