@@ -72,7 +72,7 @@ else:
 
 # --- improvers and decliners ------------------------------------------------------------------------
 st.markdown("#### " + t("Tiến bộ và giảm sút nhiều nhất", "Biggest improvers and decliners"))
-min_denominator = st.number_input(
+min_denominator = st.columns([1, 2])[0].number_input(
     t("Mẫu số tối thiểu (cả hai tháng)", "Minimum denominator (both months)"), min_value=1, step=5,
     value=review.DEFAULT_MIN_DENOMINATOR, key="review-min-denominator",
     help=t("Đơn vị có quá ít hồ sơ thay đổi tỷ lệ rất mạnh chỉ vì một hồ sơ: chỉ xét đơn vị có mẫu số từ ngưỡng "
@@ -82,21 +82,18 @@ min_denominator = st.number_input(
 st.caption(t(f"{label}: chỉ xét đơn vị có mẫu số ≥ {min_denominator} ở cả hai tháng.",
              f"{label}: only units with a denominator of at least {min_denominator} in both months."))
 improved, declined = review.movers(frame, chosen_metric, int(min_denominator))
-up, down = st.columns(2)
-with up:
-    st.markdown("**" + t("Tiến bộ nhất", "Most improved") + "**")
-    if improved.empty:
-        ui.no_data("không đơn vị nào đủ ngưỡng mà tăng.", "no unit above the threshold improved.")
-    else:
-        ui.formatted_table(review.display(improved, lang), improved, review.LABELS, key="review-up",
-                           file_stem=f"tien_bo_{chosen_metric}_{month.start:%Y_%m}")
-with down:
-    st.markdown("**" + t("Giảm sút nhất", "Most declined") + "**")
-    if declined.empty:
-        ui.no_data("không đơn vị nào đủ ngưỡng mà giảm.", "no unit above the threshold declined.")
-    else:
-        ui.formatted_table(review.display(declined, lang), declined, review.LABELS, key="review-down",
-                           file_stem=f"giam_sut_{chosen_metric}_{month.start:%Y_%m}")
+st.markdown("**" + t("Tiến bộ nhất", "Most improved") + "**")
+if improved.empty:
+    ui.no_data("không đơn vị nào đủ ngưỡng mà tăng.", "no unit above the threshold improved.")
+else:
+    ui.formatted_table(review.display(improved, lang), improved, review.LABELS, key="review-up",
+                       file_stem=f"tien_bo_{chosen_metric}_{month.start:%Y_%m}")
+st.markdown("**" + t("Giảm sút nhất", "Most declined") + "**")
+if declined.empty:
+    ui.no_data("không đơn vị nào đủ ngưỡng mà giảm.", "no unit above the threshold declined.")
+else:
+    ui.formatted_table(review.display(declined, lang), declined, review.LABELS, key="review-down",
+                       file_stem=f"giam_sut_{chosen_metric}_{month.start:%Y_%m}")
 
 # --- overdue dossiers to chase ----------------------------------------------------------------------
 st.markdown("#### " + t("Hồ sơ đang giải quyết quá hạn cần đôn đốc", "Overdue dossiers in progress to chase"))
