@@ -5,7 +5,7 @@ month heat map and a bubble map of communes on the bundled coordinates."""
 import streamlit as st
 
 from kpi import charts, drilldown, ui, views
-from kpi.engine import kpi_table
+from kpi.engine import kpi_table, kpi_value
 from kpi.metrics import metric
 
 selection = ui.filters()
@@ -25,6 +25,7 @@ if not provinces:
     ui.no_data("không có hồ sơ nào tiếp nhận trong kỳ đã chọn.", "no dossier was received in the chosen period.")
 elif level == drilldown.DOSSIERS:
     st.subheader(ui.t("Hồ sơ trễ hạn của thủ tục", "Late dossiers of the procedure"))
+    ui.kpi_tile(ui.query(kpi_value, period, metric_id, where=where))
     ui.dossier_list(period, where, key="dia-ban-dossiers", file_stem="ho-so-tre-han")
 else:
     heading = drilldown.LEVEL_LABELS[level]

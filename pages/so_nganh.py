@@ -5,7 +5,7 @@ time."""
 import streamlit as st
 
 from kpi import charts, drilldown, ui, views
-from kpi.engine import kpi_table
+from kpi.engine import kpi_table, kpi_value
 from kpi.fields import term_label
 from kpi.metrics import metric
 
@@ -22,6 +22,7 @@ level = drilldown.unit_child(selection)
 
 if level == drilldown.DOSSIERS:
     st.subheader(ui.t("Hồ sơ trễ hạn của thủ tục", "Late dossiers of the procedure"))
+    ui.kpi_tile(ui.query(kpi_value, period, metric_id, where=where))
     ui.dossier_list(period, where, key="so-nganh-dossiers", file_stem="ho-so-tre-han")
 else:
     heading = drilldown.LEVEL_LABELS[level]
