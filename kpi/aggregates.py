@@ -233,7 +233,7 @@ def aggregate_state(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
             "SELECT first_month_end, last_month_end, dossiers = (SELECT count(*) FROM dossiers) "
             "FROM aggregate_state"
         ).fetchone()
-    except duckdb.CatalogException:  # a database from before these tables, opened read-only
+    except duckdb.Error:  # a database from before these tables, opened read-only
         return None
     if row is None or not row[2]:
         return None

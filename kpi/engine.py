@@ -477,120 +477,6 @@ _ANY_COUNT_SQL = " OR ".join(f"{total(m)} > 0" for m in ("received", "resolved",
 
 SOURCES = ("aggregates", "dossiers")
 
-# Reference path: every dossier's flags in a window (dossier_states_sql) as the same measure columns.
-_DOSSIER_MEASURES = {
-    "received": "is_received",
-    "received_fee": "is_received AND fee_vnd > 0",
-    "received_paid_online": "is_received AND fee_vnd > 0 AND paid_online",
-    "received_digitized": "is_received AND digitized",
-    "received_not_accepted": "is_received AND status = 3",
-    "received_withdrawn": "is_received AND status = 7",
-    "received_stopped": "is_received AND status = 8",
-    "resolved": "is_resolved",
-    "resolved_on_time": "is_resolved AND is_on_time",
-    "resolved_early": "is_resolved AND is_early",
-    "resolved_e_result": "is_resolved AND e_result",
-    "resolved_satisfied": "is_resolved AND is_on_time AND rating IS DISTINCT FROM 'dissatisfied'",
-    "resolved_no_due": "is_resolved AND due_at IS NULL",
-    "in_progress": "is_in_progress",
-    "in_progress_overdue": OVERDUE_IN_PROGRESS_SQL,
-    "in_progress_no_due": "is_in_progress AND due_at IS NULL",
-    "in_progress_terminal": f"is_in_progress AND status IN {TERMINAL_STATUSES}",
-    "carried_over": "is_carried_over",
-}
-_DOSSIER_ROWS_SQL = ",\nmeasure_rows AS (\n    SELECT wid, {dims}, {measures}\n    FROM flags\n)\n".format(
-    dims=", ".join(DIMENSION_COLUMNS),
-    measures=", ".join([f"coalesce({sql}, false)::INTEGER AS {name}" for name, sql in _DOSSIER_MEASURES.items()]
-                       + ["CASE WHEN is_resolved THEN days_to_resolve ELSE 0 END AS resolved_days"]),
-)
-# The dossier columns the measures read beside the shared state columns of `flags`.
-_DOSSIER_COLUMNS = (*DIMENSION_COLUMNS, "fee_vnd", "paid_online", "digitized", "e_result", "rating")
-
-
-def _dossier_rows_sql(windows: Mapping[int, Period], *, period: Period, where: Mapping[str, object] | None,
-                      scope: Scope | None, on_time_by: str) -> tuple[str, dict[str, object]]:
-    states, params = dossier_states_sql(windows, columns=_DOSSIER_COLUMNS, period=period, where=where,
-                                        scope=scope, on_time_by=on_time_by)
-    return states.rstrip() + _DOSSIER_ROWS_SQL, params
-
-
-# Aggregate path: the rows of kpi_monthly (whole months of a window), kpi_daily (its other days), and
-# kpi_open_snapshots + kpi_open_deltas (in progress at its last day, and carried over: in progress the day
-# before its first), each branch a scan with bound day bounds that the tables' day order lets DuckDB prune.
-_DIMS_SQL = ", ".join(DIMENSION_COLUMNS)
-_SUFFIX = {"day": "_day", "timestamp": "_ts"}
-
-
-def _received_resolved(on_time_by: str) -> str:
-    """The kpi_daily/kpi_monthly columns as measures (on time and satisfied by the chosen rule)."""
-    suffix = _SUFFIX[on_time_by]
-    out = []
-    for name in MEASURES:
-        if name in ("resolved_on_time", "resolved_satisfied"):
-            out.append(f"{name}{suffix} AS {name}")
-        elif name.startswith(("received", "resolved")):
-            out.append(name)
-        else:
-            out.append(f"0 AS {name}")
-    return ", ".join(out)
-
-
-def _open_at(on_time_by: str, carried: bool) -> str:
-    """The kpi_open_* columns as measures: in progress at a window's end, or carried over into it."""
-    values = ({"carried_over": "open"} if carried else
-              {"in_progress": "open", "in_progress_overdue": f"overdue{_SUFFIX[on_time_by]}",
-               "in_progress_no_due": "open_no_due", "in_progress_terminal": "open_terminal"})
-    return ", ".join(f"{values[n]} AS {n}" if n in values else f"0 AS {n}" for n in MEASURES)
-
-
-def _month_end(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
-
-
-def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState,
-                        on_time_by: str) -> tuple[str, dict[str, object]]:
-    received_resolved = _received_resolved(on_time_by)
-    at_end, carried = _open_at(on_time_by, carried=False), _open_at(on_time_by, carried=True)
-    branches: list[str] = []
-    params: dict[str, object] = {}
-
-    def branch(wid: int, measures: str, table: str, column: str, start: date | None, end: date) -> None:
-        k = len(branches)
-        params.update({f"b{k}_wid": wid, f"b{k}_to": end})
-        if start is None:
-            bound = f"{column} <= $b{k}_to"
-        elif start == end:
-            bound = f"{column} = $b{k}_to"
-        else:
-            params[f"b{k}_from"] = start
-            bound = f"{column} BETWEEN $b{k}_from AND $b{k}_to"
-        branches.append(f"SELECT $b{k}_wid::INTEGER AS wid, {_DIMS_SQL}, {measures} FROM {table} WHERE {bound}")
-
-    for wid, p in windows.items():
-        # whole months from kpi_monthly, the days before and after them from kpi_daily
-        first = p.start if p.start.day == 1 else _month_end(p.start) + timedelta(days=1)
-        last = p.end if p.end == _month_end(p.end) else p.end.replace(day=1) - timedelta(days=1)
-        if first <= last:
-            branch(wid, received_resolved, "kpi_monthly", "month", first, last.replace(day=1))
-            if p.start < first:
-                branch(wid, received_resolved, "kpi_daily", "day", p.start, first - timedelta(days=1))
-            if last < p.end:
-                branch(wid, received_resolved, "kpi_daily", "day", last + timedelta(days=1), p.end)
-        else:
-            branch(wid, received_resolved, "kpi_daily", "day", p.start, p.end)
-        # in progress at a day = the snapshot at the month end before it + the changes since
-        for day, measures in ((p.end, at_end), (p.start - timedelta(days=1), carried)):
-            month_end = state.snapshot_before(day)
-            if month_end is not None:
-                branch(wid, measures, "kpi_open_snapshots", "month_end", month_end, month_end)
-            if month_end is None:
-                branch(wid, measures, "kpi_open_deltas", "day", None, day)
-            elif month_end < day:
-                branch(wid, measures, "kpi_open_deltas", "day", month_end + timedelta(days=1), day)
-    union = "\n    UNION ALL ".join(branches)
-    return f"WITH measure_rows AS (\n    {union}\n)\n", params
-
-
 @dataclass(frozen=True)
 class _Window:
     wid: int  # one per distinct period: a month's previous month is another month's current one
@@ -630,6 +516,175 @@ def _where_sql(where: Mapping[str, object] | None, period: Period) -> tuple[str,
     return " AND ".join(clauses), params
 
 
+# The window measure rows: wid, group_value (the `by` dimension's value), the dimension columns the registry
+# SQL reads beside the measures (`ROW_DIMENSIONS`) and every measure of MEASURES. The caller's scope and filters
+# are applied before the rows are made, so the final query only groups them by (wid, group_value).
+ROW_DIMENSIONS = ("procedure_code", "channel", "service_level")
+
+# Reference path: every dossier's flags in a window (dossier_states_sql) as the same measure columns.
+_DOSSIER_MEASURES = {
+    "received": "is_received",
+    "received_fee": "is_received AND fee_vnd > 0",
+    "received_paid_online": "is_received AND fee_vnd > 0 AND paid_online",
+    "received_digitized": "is_received AND digitized",
+    "received_not_accepted": "is_received AND status = 3",
+    "received_withdrawn": "is_received AND status = 7",
+    "received_stopped": "is_received AND status = 8",
+    "resolved": "is_resolved",
+    "resolved_on_time": "is_resolved AND is_on_time",
+    "resolved_early": "is_resolved AND is_early",
+    "resolved_e_result": "is_resolved AND e_result",
+    "resolved_satisfied": "is_resolved AND is_on_time AND rating IS DISTINCT FROM 'dissatisfied'",
+    "resolved_days": None,
+    "resolved_no_due": "is_resolved AND due_at IS NULL",
+    "in_progress": "is_in_progress",
+    "in_progress_overdue": OVERDUE_IN_PROGRESS_SQL,
+    "in_progress_no_due": "is_in_progress AND due_at IS NULL",
+    "in_progress_terminal": f"is_in_progress AND status IN {TERMINAL_STATUSES}",
+    "carried_over": "is_carried_over",
+}
+_DOSSIER_MEASURES_SQL = ", ".join(
+    f"coalesce({sql}, false)::INTEGER AS {name}" if sql else
+    "CASE WHEN is_resolved THEN days_to_resolve ELSE 0 END AS resolved_days"
+    for name, sql in _DOSSIER_MEASURES.items()
+)
+# The dossier columns the measures and groups read beside the shared state columns of `flags`.
+_DOSSIER_COLUMNS = (*DIMENSION_COLUMNS, "fee_vnd", "paid_online", "digitized", "e_result", "rating")
+
+
+def _dossier_rows_sql(windows: Mapping[int, Period], *, group_sql: str, period: Period,
+                      where: Mapping[str, object] | None, scope: Scope | None,
+                      on_time_by: str) -> tuple[str, dict[str, object]]:
+    """One measure row per (window, dossier relevant to it), from the per-dossier states."""
+    states, params = dossier_states_sql(windows, columns=_DOSSIER_COLUMNS, period=period, where=where,
+                                        scope=scope, on_time_by=on_time_by)
+    rows = (f",\nmeasure_rows AS (\n    SELECT wid, {group_sql} AS group_value, {', '.join(ROW_DIMENSIONS)}, "
+            f"{_DOSSIER_MEASURES_SQL}\n    FROM flags\n)\n")
+    return states.rstrip() + rows, params
+
+
+# Aggregate path (kpi.aggregates): per window, its whole months from kpi_monthly and its other days from
+# kpi_daily (one row per table row), and its in-progress counts at its last day and the day before its first
+# (carried over) from the month-end snapshot before that day plus the day changes since, summed per group,
+# channel and service level (their procedure_code is NULL: no KPI counts distinct procedures among dossiers in
+# progress, and summing keeps those rows few).
+_SUFFIX = {"day": "_day", "timestamp": "_ts"}
+
+
+def _flow_columns(on_time_by: str) -> dict[str, str]:
+    """measure -> kpi_daily/kpi_monthly column (on time and satisfied by the chosen rule)."""
+    return {m: f"{m}{_SUFFIX[on_time_by]}" if m in ("resolved_on_time", "resolved_satisfied") else m
+            for m in MEASURES if m.startswith(("received", "resolved"))}
+
+
+def _open_columns(on_time_by: str) -> dict[str, str]:
+    """measure -> kpi_open_* column for the counts in progress at a day (carried over: `open` the day before
+    the window)."""
+    return {"in_progress": "open", "in_progress_overdue": f"overdue{_SUFFIX[on_time_by]}",
+            "in_progress_no_due": "open_no_due", "in_progress_terminal": "open_terminal"}
+
+
+def _month_end(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState, *, group_sql: str,
+                        filter_sql: str, on_time_by: str) -> tuple[str, dict[str, object]]:
+    """The measure rows of every window from the aggregate tables, and their parameters: each table is read
+    once, joined on its day (or month) to the (window, day) pairs it serves, which are bound as lists."""
+    flow_months: list[tuple[int, date]] = []  # (wid, first day of a whole month of the window)
+    flow_days: list[tuple[int, date]] = []  # (wid, day of the window outside its whole months)
+    open_months: list[tuple[int, bool, date]] = []  # (wid, carried over?, month end of the snapshot)
+    open_days: list[tuple[int, bool, date]] = []  # (wid, carried over?, day of changes after that month end)
+    for wid, p in windows.items():
+        first = p.start if p.start.day == 1 else _month_end(p.start) + timedelta(days=1)
+        last = p.end if p.end == _month_end(p.end) else p.end.replace(day=1) - timedelta(days=1)
+        if first <= last:
+            flow_months += [(wid, m) for m in _months(first, last)]
+            flow_days += [(wid, d) for d in _days(p.start, first - timedelta(days=1))]
+            flow_days += [(wid, d) for d in _days(last + timedelta(days=1), p.end)]
+        else:
+            flow_days += [(wid, d) for d in _days(p.start, p.end)]
+        # in progress at a day = the snapshot at the month end before it + the changes since
+        for carried, day in ((False, p.end), (True, p.start - timedelta(days=1))):
+            month_end = state.snapshot_before(day)
+            if month_end is not None:
+                open_months.append((wid, carried, month_end))
+                open_days += [(wid, carried, d) for d in _days(month_end + timedelta(days=1), day)]
+            elif state.first_month_end is not None:  # before the first snapshot: every change of its month
+                open_days += [(wid, carried, d) for d in _days(state.first_month_end.replace(day=1), day)]
+
+    params: dict[str, object] = {}
+    ctes: list[str] = []
+    flow_rows: list[str] = []
+    open_rows: list[str] = []
+    flow = _flow_columns(on_time_by)
+    flow_measures = ", ".join(f"k.{flow[m]} AS {m}" if m in flow else f"0 AS {m}" for m in MEASURES)
+    opened = _open_columns(on_time_by)
+
+    def segment(name: str, table: str, column: str, pairs: list[tuple], out: list[str], select: str) -> None:
+        if not pairs:
+            return
+        keys = list(zip(*pairs, strict=True))
+        names = ("wid", "carried", "key") if len(keys) == 3 else ("wid", "key")
+        types = {"wid": "INTEGER", "carried": "BOOLEAN", "key": "DATE"}
+        for n, values in zip(names, keys, strict=True):
+            params[f"{name}_{n}"] = list(values)
+        ctes.append(f"{name} AS (SELECT " + ", ".join(f"unnest(${name}_{n}::{types[n]}[]) AS {n}" for n in names)
+                    + ")")
+        ranges = _spans(sorted(set(keys[-1])))  # a static prefilter that prunes row groups by the table's order
+        bounds = []
+        for i, (lo, hi) in enumerate(ranges):
+            params.update({f"{name}_lo{i}": lo, f"{name}_hi{i}": hi})
+            bounds.append(f"k.{column} BETWEEN ${name}_lo{i} AND ${name}_hi{i}")
+        out.append(f"SELECT s.wid, {group_sql} AS group_value, {select} FROM {table} k JOIN {name} s "
+                   f"ON k.{column} = s.key WHERE ({' OR '.join(bounds)}) AND {filter_sql}")
+
+    flow_select = f"procedure_code, channel, service_level, {flow_measures}"
+    segment("flow_months", "kpi_monthly", "month", flow_months, flow_rows, flow_select)
+    segment("flow_days", "kpi_daily", "day", flow_days, flow_rows, flow_select)
+    open_select = "channel, service_level, s.carried, " + ", ".join(f"k.{c} AS {m}" for m, c in opened.items())
+    segment("open_months", "kpi_open_snapshots", "month_end", open_months, open_rows, open_select)
+    segment("open_days", "kpi_open_deltas", "day", open_days, open_rows, open_select)
+    if open_rows:
+        # summed per group, channel and service level: procedure_code NULL (see above)
+        sums = {m: f"sum({m}) FILTER (WHERE NOT carried)::BIGINT" for m in opened}
+        sums["carried_over"] = "sum(in_progress) FILTER (WHERE carried)::BIGINT"
+        measures = ", ".join(f"coalesce({sums[m]}, 0) AS {m}" if m in sums else f"0 AS {m}" for m in MEASURES)
+        flow_rows.append(f"SELECT wid, group_value, NULL::VARCHAR AS procedure_code, channel, service_level, "
+                         f"{measures} FROM ({' UNION ALL '.join(open_rows)}) "
+                         "GROUP BY wid, group_value, channel, service_level")
+    if not flow_rows:  # no window at all
+        flow_rows.append(f"SELECT NULL::INTEGER AS wid, NULL::VARCHAR AS group_value, {flow_select} "
+                         "FROM kpi_monthly k WHERE false")
+    ctes.append("measure_rows AS (\n    " + "\n    UNION ALL ".join(flow_rows) + "\n)")
+    return "WITH " + ",\n".join(ctes) + "\n", params
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def _months(first: date, last: date) -> list[date]:
+    """First days of the months from first's to last's."""
+    out, day = [], first.replace(day=1)
+    while day <= last:
+        out.append(day)
+        day = _month_end(day) + timedelta(days=1)
+    return out
+
+
+def _spans(days: list[date]) -> list[tuple[date, date]]:
+    """Sorted days (or months) merged into spans without a gap of more than 31 days."""
+    spans: list[list[date]] = []
+    for day in days:
+        if spans and (day - spans[-1][1]).days <= 31:
+            spans[-1][1] = day
+        else:
+            spans.append([day, day])
+    return [(a, b) for a, b in spans]
+
+
 def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: str | None,
                where: Mapping[str, object] | None, scope: Scope | None, on_time_by: str,
                period: Period, source: str = "aggregates") -> pd.DataFrame:
@@ -645,23 +700,25 @@ def _aggregate(con: duckdb.DuckDBPyConnection, windows: list[_Window], *, by: st
             _check_dimension(period, dim.id, "group by")
     # by=None and by="month" have one group per window (months are windows, not a column)
     group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({DIMENSION_BY_ID[by].sql} AS VARCHAR)"
-    where_sql, params = _where_sql(where, period)
     periods_by_id = {w.wid: w.period for w in windows}
     state = ensure_aggregates(con) if source == "aggregates" else None
     if state is not None:
-        rows_sql, rows_params = _aggregate_rows_sql(periods_by_id, state, on_time_by)
+        where_sql, params = _where_sql(where, period)
+        rows_sql, rows_params = _aggregate_rows_sql(periods_by_id, state, group_sql=group_sql,
+                                                    filter_sql=f"{_SCOPE_SQL} AND {where_sql}",
+                                                    on_time_by=on_time_by)
+        params.update(rows_params)
+        params.update(_scope_params(scope))
     else:
-        rows_sql, rows_params = _dossier_rows_sql(periods_by_id, period=period, where=where, scope=scope,
-                                                  on_time_by=on_time_by)
-    params.update(rows_params)
-    params.update(_scope_params(scope))
+        rows_sql, params = _dossier_rows_sql(periods_by_id, group_sql=group_sql, period=period, where=where,
+                                             scope=scope, on_time_by=on_time_by)
     params.update(dimension_params(by))
     aggregates = [f"CAST({sql} AS BIGINT) AS {name}" for name, sql in COUNTS]
     for m in METRICS:
         aggregates += [f"CAST({m.numerator_sql} AS BIGINT) AS num__{m.id}",
                        f"CAST({m.denominator_sql} AS BIGINT) AS den__{m.id}"]
-    sql = (f"{rows_sql}SELECT wid, {group_sql} AS group_value, {', '.join(aggregates)}\nFROM measure_rows\n"
-           f"WHERE {_SCOPE_SQL} AND {where_sql}\nGROUP BY wid, group_value\nHAVING {_ANY_COUNT_SQL}")
+    sql = (f"{rows_sql}SELECT wid, group_value, {', '.join(aggregates)}\nFROM measure_rows\n"
+           f"GROUP BY wid, group_value\nHAVING {_ANY_COUNT_SQL}")
     return con.cursor().execute(sql, params).df()
 
 

@@ -1,0 +1,206 @@
+"""The pre-aggregated KPI tables (kpi.aggregates): the engine reading them gives exactly what it computes from
+the dossiers themselves (source="dossiers", the per-dossier states), on random stores, for every grouping,
+period shape, on-time rule, filter and scope; imports keep them current, and a failed import leaves them as
+they were."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from conftest import dossier, snapshot, write_export
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from kpi_rows import insert, row, small_store
+
+from kpi import db, importer, periods
+from kpi.aggregates import TABLES, AggregateState, aggregate_state, ensure_aggregates, refresh_aggregates
+from kpi.engine import Scope, dossier_counts, kpi_table
+from kpi.importer import ingest_file
+from kpi.metrics import METRICS
+
+_DAY0 = date(2024, 1, 1)
+_SPAN = (date(2025, 10, 31) - _DAY0).days  # both locality eras (the reform is on 1 July 2025)
+
+
+def _at(day: int, hour: int) -> str:
+    return f"{(_DAY0 + timedelta(days=day)).isoformat()} {hour:02d}:00"
+
+
+@st.composite
+def dossiers(draw: st.DrawFn) -> dict:
+    received = draw(st.integers(0, _SPAN))
+    near = st.integers(-6, 45)  # end dates may come before the received date
+    moment = lambda: st.one_of(st.none(), st.tuples(near, st.integers(0, 23)).map(  # noqa: E731
+        lambda d: _at(received + d[0], d[1])))
+    after_reform = _DAY0 + timedelta(days=received) >= date(2025, 7, 1)
+    return row(
+        _at(received, draw(st.integers(0, 23))), draw(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 9, 10, 4])),
+        due=draw(moment()), finished=draw(moment()), returned=draw(moment()),
+        province=draw(st.sampled_from(["Thành phố Hà Nội", None])),
+        district=None if after_reform else draw(st.sampled_from(["Quận Ba Đình", "Huyện Sóc Sơn", None, " "])),
+        commune=draw(st.sampled_from(["Phường Láng", "Xã Sóc Sơn", "Phường Bồ Đề", None])),
+        agency_name=draw(st.sampled_from(["Sở A", "Sở B", "UBND xã C", None, "  "])),
+        agency_level=draw(st.sampled_from(["province", "commune", None])),
+        sector=draw(st.sampled_from(["Hộ tịch", "Đất đai", None])),
+        procedure_code=draw(st.sampled_from(["1.000001", "1.000002", "1.000003", "2.000001"])),
+        channel=draw(st.sampled_from(["direct", "online", "postal"])),
+        service_level=draw(st.sampled_from(["full_online", "partial_online", "offline", None])),
+        supplement_count=draw(st.one_of(st.none(), st.integers(0, 3))),
+        fee_vnd=draw(st.sampled_from([None, 0, 50_000])),
+        paid_online=draw(st.sampled_from([None, True, False])),
+        digitized=draw(st.sampled_from([None, True, False])), e_result=draw(st.sampled_from([None, True, False])),
+        rating=draw(st.sampled_from([None, "very_satisfied", "satisfied", "dissatisfied"])),
+    )
+
+
+BEFORE = [periods.month(2024, 5), periods.quarter(2024, 2), periods.custom(date(2024, 3, 7), date(2024, 4, 19)),
+          periods.year(2024), periods.custom(date(2025, 2, 27), date(2025, 3, 1))]
+ANY = [periods.month(2025, 8), periods.custom(date(2025, 6, 15), date(2025, 9, 2)), periods.half_year(2025, 2)]
+WHERE = [None, {"channel": "online"}, {"agency": [None, "Sở B"]}, {"commune": "Phường Láng", "sector": "Hộ tịch"}]
+SCOPES = [None, Scope(agencies={"Sở A"}, communes={"Xã Sóc Sơn"}), Scope(districts={"Quận Ba Đình"})]
+
+
+def same_frames(con, period, **options) -> None:
+    mine = kpi_table(con, period, **options)
+    reference = kpi_table(con, period, source="dossiers", **options)
+    pd.testing.assert_frame_equal(mine, reference)
+    assert mine.attrs == reference.attrs
+    counts_options = {k: v for k, v in options.items() if k != "metrics"}
+    pd.testing.assert_frame_equal(dossier_counts(con, period, **counts_options),
+                                  dossier_counts(con, period, source="dossiers", **counts_options))
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(dossiers(), max_size=25),
+    st.sampled_from([(p, by) for p in BEFORE for by in (None, "district", "former_district", "month")]
+                    + [(p, by) for p in BEFORE + ANY for by in ("commune", "agency", "procedure", "month")]),
+    st.sampled_from(["day", "timestamp"]),
+    st.sampled_from(WHERE),
+    st.sampled_from(SCOPES),
+)
+def test_aggregates_equal_the_dossiers(scratch, rows, case, on_time_by, where, scope) -> None:
+    scratch.execute("DELETE FROM dossiers")
+    insert(scratch, rows)  # rebuilds the aggregates
+    period, by = case
+    same_frames(scratch, period, by=by, on_time_by=on_time_by, where=where, scope=scope)
+
+
+def test_interval_edges_at_month_ends_and_before_the_data() -> None:
+    """Received on a month end, ended on the next month's first day, ended before it was received, a terminal
+    dossier without end date, a supplement wait: counted at day and month boundaries as by the dossiers."""
+    con = small_store([
+        row("2024-04-30 23:00", 9, due="2024-05-01 08:00", finished="2024-05-01 07:00"),
+        row("2024-05-31 10:00", 10, due="2024-05-31 09:00", returned="2024-06-01 08:00"),
+        row("2024-05-20", 7, finished="2024-05-10"),  # ended before received: never in progress
+        row("2024-05-02", 8),  # terminal without end date: in progress for ever
+        row("2024-03-01", 5, supplement_count=2, due="2024-12-31"),  # overdue whatever its due date
+        row("2024-05-15", 4, due="2024-05-31 17:00"),  # due on the last day: overdue by timestamp only at June 1
+    ])
+    days = [date(2024, 2, 1), date(2024, 4, 30), date(2024, 5, 1), date(2024, 5, 31), date(2024, 6, 1),
+            date(2030, 1, 1)]
+    for start in days:
+        for end in days:
+            if start <= end:
+                for on_time_by in ("day", "timestamp"):
+                    options = {"on_time_by": on_time_by}
+                    period = periods.custom(start, end)
+                    pd.testing.assert_frame_equal(dossier_counts(con, period, **options),
+                                                  dossier_counts(con, period, source="dossiers", **options))
+    same_frames(con, periods.custom(date(2024, 4, 30), date(2024, 5, 31)), by="month")
+
+
+def test_snapshot_before_a_day() -> None:
+    state = AggregateState(date(2024, 1, 31), date(2024, 6, 30))
+    assert state.snapshot_before(date(2024, 5, 31)) == date(2024, 5, 31)
+    assert state.snapshot_before(date(2024, 5, 30)) == date(2024, 4, 30)
+    assert state.snapshot_before(date(2024, 3, 1)) == date(2024, 2, 29)
+    assert state.snapshot_before(date(2024, 1, 30)) is None  # before the first snapshot: deltas only
+    assert state.snapshot_before(date(2031, 1, 1)) == date(2024, 6, 30)  # after the last: deltas after it
+    assert AggregateState(None, None).snapshot_before(date(2024, 5, 31)) is None
+
+
+def test_in_progress_rows_need_no_procedure() -> None:
+    """The engine sums in-progress rows per group, channel and service level (procedure_code NULL): fine as
+    long as distinct procedures are only counted among received dossiers."""
+    for m in METRICS:
+        for sql in (m.numerator_sql, m.denominator_sql):
+            if "procedure_code" in sql:
+                assert "DISTINCT procedure_code) FILTER (WHERE received > 0" in sql, m.id
+
+
+# --- maintenance ------------------------------------------------------------------------------------------
+
+
+def aggregate_tables(con) -> dict[str, list[tuple]]:
+    tables = snapshot(con)
+    return {t: tables[t] for t in (*TABLES, "aggregate_state")}
+
+
+def test_imports_refresh_the_aggregates(store, tmp_path) -> None:
+    may = periods.month(2024, 5)
+    first = [dossier("D-1", 4, received="02/05/2024 08:00", due_at="10/05/2024"),
+             dossier("D-2", 4, received="03/05/2024 08:00", due_at="20/05/2024"),
+             dossier("D-3", 9, received="28/04/2024 08:00", due_at="10/05/2024", finished_at="06/05/2024")]
+    ingest_file(store, write_export(tmp_path, first, name="t1.csv"))
+    assert aggregate_state(store) is not None
+    before = kpi_table(store, may).set_index("metric")
+    assert before.at["on_time_rate", "denominator"] == 1 and before.at["progress_766", "denominator"] == 3
+    # a later export: D-1 resolved late, D-2 withdrawn, a new dossier
+    later = [dossier("D-1", 10, received="02/05/2024 08:00", due_at="10/05/2024", finished_at="14/05/2024"),
+             dossier("D-2", 7, received="03/05/2024 08:00", due_at="20/05/2024", finished_at="04/05/2024"),
+             dossier("D-4", 4, received="30/05/2024 08:00", due_at="05/06/2024")]
+    ingest_file(store, write_export(tmp_path, later, name="t2.csv"))
+    after = kpi_table(store, may).set_index("metric")
+    assert (after.at["on_time_rate", "numerator"], after.at["on_time_rate", "denominator"]) == (1, 2)
+    assert after.at["progress_766", "denominator"] == 3  # 2 resolved + D-4 in progress
+    same_frames(store, may)
+    same_frames(store, may, by="agency")
+    tables = aggregate_tables(store)
+    # the same file again changes no dossier, so the aggregates are not even rewritten
+    ingest_file(store, write_export(tmp_path, later, name="t2.csv"))
+    assert aggregate_tables(store) == tables
+
+
+def test_failed_import_leaves_the_aggregates_unchanged(store, tmp_path, monkeypatch) -> None:
+    ingest_file(store, write_export(tmp_path, [dossier("D-1", 4, received="02/05/2024 08:00")], name="t1.csv"))
+    before = aggregate_tables(store)
+    seen = {}
+    real = importer._record_problems
+
+    def failing(cur, *args, **kwargs):  # after the merge and the refresh, inside the transaction
+        seen["daily"] = cur.execute("SELECT sum(received) FROM kpi_daily").fetchone()[0]
+        real(cur, *args, **kwargs)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "_record_problems", failing)
+    with pytest.raises(RuntimeError):
+        ingest_file(store, write_export(tmp_path, [dossier("D-2", 4, received="03/05/2024 08:00")], name="t2.csv"))
+    assert seen["daily"] == 2  # the refresh had run
+    assert aggregate_tables(store) == before
+
+
+def test_a_store_without_aggregates_gets_them_once(tmp_path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    insert(con, [row("2024-05-02", 10, due="2024-05-10", finished="2024-05-08"), row("2024-05-03")])
+    for table in (*TABLES, "aggregate_state"):  # as a database from before the aggregate tables
+        con.execute(f"DROP TABLE {table}")
+    con.close()
+    may = periods.month(2024, 5)
+    read_only = db.connect(path, read_only=True)  # cannot build them: computed from the dossiers
+    assert ensure_aggregates(read_only) is None
+    expected = kpi_table(read_only, may)
+    read_only.close()
+    con = db.connect(path)  # opening applies the schema: empty tables, never built
+    assert aggregate_state(con) is None
+    pd.testing.assert_frame_equal(kpi_table(con, may), expected)
+    assert aggregate_state(con) is not None
+    assert con.execute("SELECT count(*) FROM aggregate_state").fetchone()[0] == 1
+    con.execute("INSERT INTO dossiers SELECT * REPLACE ('X-1' AS dossier_code) FROM dossiers LIMIT 1")
+    assert aggregate_state(con) is None  # the dossier count moved: rebuilt on the next query
+    assert kpi_table(con, may).set_index("metric").at["online_dossier_rate", "denominator"] == 3
+    refreshed = refresh_aggregates(con)
+    assert refreshed["kpi_daily"] >= 1 and set(refreshed) >= set(TABLES)
