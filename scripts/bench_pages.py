@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -99,10 +100,34 @@ def build_store(rows: int, seed: int, folder: Path) -> Path:
     return path
 
 
+@dataclass
+class Timing:
+    """Wall seconds until drawn, and the CPU seconds the server and the browser (Chromium, Playwright's
+    driver) used meanwhile: their shares of the work, which a busy machine inflates far less than the wall
+    time."""
+
+    wall: float
+    server: float
+    browser: float
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s ({self.server:.2f} / {self.browser:.2f})"
+
+
+def timed(url: str, step: Callable[[], float]) -> Timing:
+    server, chromium = browser.server_cpu_seconds(url), browser.browser_cpu_seconds()
+    wall = step()
+    return Timing(wall, browser.server_cpu_seconds(url) - server, browser.browser_cpu_seconds() - chromium)
+
+
+def median(timings: list[Timing]) -> Timing:
+    return Timing(*(statistics.median(getattr(t, name) for t in timings) for name in ("wall", "server", "browser")))
+
+
 def measure_app(chromium, url: str, changes_for: Callable[[str], list[Change]], repeats: int) -> list[dict]:
     """Rows of figures, one per page of the app at `url` (the landing page when it has no navigation)."""
     tab = browser.new_page(chromium)
-    first = {"": browser.open_page(tab, url)}
+    first = {"": timed(url, lambda: browser.open_page(tab, url))}
     pages = browser.nav_links(tab) or [("", url)]
     tab.context.close()
     rows = []
@@ -111,16 +136,15 @@ def measure_app(chromium, url: str, changes_for: Callable[[str], list[Change]], 
         row = {"page": label or "(landing page)", "path": path, "changes": {}}
         tab = browser.new_page(chromium)
         try:
-            row["first"] = first.get(path) or browser.open_page(tab, page_url)
-            warm = [browser.open_page(tab, page_url) for _ in range(repeats)]
-            row["warm"] = statistics.median(warm)
+            row["first"] = first.get(path) or timed(url, lambda: browser.open_page(tab, page_url))  # noqa: B023
+            row["warm"] = median([timed(url, lambda: browser.open_page(tab, page_url)) for _ in range(repeats)])  # noqa: B023
             for change in changes_for(path):
                 browser.open_page(tab, page_url)  # each change from the page's starting state
                 if not change.offered(tab):
                     continue
                 try:
-                    row["changes"][change.name] = statistics.median(
-                        [_change_once(tab, page_url, change, i) for i in range(repeats)])
+                    row["changes"][change.name] = median(
+                        [_change_once(tab, url, page_url, change, i) for i in range(repeats)])
                 except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
                     row["changes"][change.name] = f"failed: {str(exc).splitlines()[0][:60]}"
             browser.assert_no_exception(tab)
@@ -132,26 +156,33 @@ def measure_app(chromium, url: str, changes_for: Callable[[str], list[Change]], 
     return rows
 
 
-def _change_once(tab, page_url: str, change: Change, i: int) -> float:
+def _change_once(tab, url: str, page_url: str, change: Change, i: int) -> Timing:
     if i:
         browser.open_page(tab, page_url)
-    return change.run(tab)
+    return timed(url, lambda: change.run(tab))
 
 
 def print_table(rows: list[dict], change_names: list[str]) -> None:
     def cell(value: object) -> str:
-        return f"{value:.2f} s" if isinstance(value, float) else ("–" if value is None else str(value))
+        return "–" if value is None else str(value)
 
     header = ["page", "first render", "warm render", *change_names]
-    lines = [[r["page"], cell(r.get("first")), cell(r.get("warm")),
-              *[cell(r["changes"].get(name)) for name in change_names]] + ([r["error"]] if "error" in r else [])
-             for r in rows]
     if any("error" in r for r in rows):
         header.append("error")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
-    for line in lines:
+    for r in rows:
+        line = [r["page"], cell(r.get("first")), cell(r.get("warm")),
+                *[cell(r["changes"].get(name)) for name in change_names]]
+        if "error" in r:
+            line.append(r["error"])
         print("| " + " | ".join(line + [""] * (len(header) - len(line))) + " |")
+
+
+def _first_visit(chromium, url: str) -> float:
+    started = time.perf_counter()
+    browser.be_first_visitor(chromium, url)
+    return time.perf_counter() - started
 
 
 def main() -> int:
@@ -162,6 +193,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3, help="warm renders and changes per page (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output", help="where the built store is kept")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the servers and the browser
     reason = browser.chromium_missing_reason()
     if reason:
         print(reason, file=sys.stderr)
@@ -185,14 +217,14 @@ def main() -> int:
         with browser.streamlit_server(ROOT / "dashboard.py", {db.DB_ENV: str(store.resolve())}) as url:
             print(f"dashboard server healthy in {time.perf_counter() - started:.1f} s")
             # The first visitor pays for opening the store and the landing page's queries: timed apart.
-            started = time.perf_counter()
-            browser.be_first_visitor(chromium, url)
-            print(f"first visit of the landing page after the server start: {time.perf_counter() - started:.2f} s")
+            first = timed(url, lambda: _first_visit(chromium, url))
+            print(f"first visit of the landing page after the server start: {first}")
             rows += measure_app(chromium, url, lambda path: CHANGES + PAGE_CHANGES.get(path, []), args.repeats)
     print()
     print_table(rows, change_names)
-    print("\nfirst render: first visit of the page since the server started (cold caches, except the landing page,"
-          " visited once before); warm render and changes: median of", args.repeats)
+    print(f"\nseconds until drawn (CPU seconds meanwhile: server / browser). first render: first visit of the page"
+          f" since the server started (cold caches; the landing page was visited once before); warm render and"
+          f" changes: median of {args.repeats}, each change from the page's starting state, in a new session.")
     return 0
 
 

@@ -33,8 +33,10 @@ Chromium is Debian's `/usr/bin/chromium` (installed by `scripts/test`): Playwrig
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -57,8 +59,17 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 # quarter of the 1 July 2025 reform (districts before, new communes after) and the last quarter of the sample.
 FIXTURE_SAMPLES = ("ho_so_2024_q1.csv.gz", "ho_so_2025_q3.csv.gz", "ho_so_2026_q4.csv.gz")
 VIEWPORT = {"width": 1400, "height": 900}
+QUIET_MS = 150  # a run is the last one when no other follows within this time
 TIMEOUT_MS = 60_000  # generous: a page's first run computes KPIs on a cold cache, on a 2-core machine
 
+# Drawn: no element of the previous run left, no loading placeholder (lazy-loaded element code shows a
+# skeleton until it arrives), every visible Plotly chart has its SVG; then two animation frames, so it is painted.
+_DRAWN = """() => !document.querySelector('[data-stale="true"]')
+  && ![...document.querySelectorAll('[data-testid="stSkeleton"], [data-testid="stSkeletonElement"]')]
+       .some(e => e.offsetParent !== null)
+  && [...document.querySelectorAll('.stPlotlyChart')]
+       .every(c => c.offsetParent === null || c.querySelector('.js-plotly-plot .main-svg'))
+  && new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(() => resolve(true))))"""
 _IDLE = '[data-testid="stApp"][data-test-connection-state="CONNECTED"][data-test-script-state="notRunning"]'
 
 
@@ -85,17 +96,65 @@ def streamlit_server(script: str | Path, env: Mapping[str, str] | None = None, *
                "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
         process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        url = f"http://localhost:{port}/"
         try:
-            _wait_healthy(process, f"http://localhost:{port}/_stcore/health", timeout, log)
-            yield f"http://localhost:{port}/"
+            _wait_healthy(process, f"{url}_stcore/health", timeout, log)
+            SERVER_PIDS[url] = process.pid
+            yield url
         finally:
+            SERVER_PIDS.pop(url, None)
             process.terminate()
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+def _die_with_parent() -> None:
+    """In the server's process before it starts: end it when the process that started it dies (Linux), so
+    that a killed test run or benchmark leaves no server behind."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+SERVER_PIDS: dict[str, int] = {}  # base URL -> process id of the running servers
+
+
+def server_cpu_seconds(url: str) -> float:
+    """CPU time (user + system, all threads) the server at `url` has used so far (Linux /proc)."""
+    return _cpu_seconds(SERVER_PIDS[url])
+
+
+def browser_cpu_seconds() -> float:
+    """CPU time used so far by this process's descendants other than the Streamlit servers: Playwright's
+    driver and Chromium's processes (Linux /proc; ended processes no longer count)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                parents[int(entry.name)] = int(_stat_fields(int(entry.name))[1])
+    servers = set(SERVER_PIDS.values())
+    total, frontier = 0.0, [os.getpid()]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in servers:
+                frontier.append(pid)
+                with contextlib.suppress(OSError):
+                    total += _cpu_seconds(pid)
+    return total
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat from the state field on (the command name may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = _stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _wait_healthy(process: subprocess.Popen, url: str, timeout: float, log) -> None:
@@ -170,18 +229,21 @@ def new_page(browser, *, locale: str = "vi-VN"):
 
 
 class _RunCounter:
-    """Counts the script runs a page's app finished, from the `script_finished` messages on its websocket."""
+    """Counts the script runs a page's app finished, from the `script_finished` messages on the websocket of
+    the page's current document (a message still arriving on the previous document's socket is ignored)."""
 
     def __init__(self) -> None:
         self.finished = 0
         self.last_status: int | None = None
+        self.current = None
 
     def watch(self, websocket) -> None:
         if websocket.url.endswith("/_stcore/stream"):
-            websocket.on("framereceived", self._frame)
+            self.current = websocket
+            websocket.on("framereceived", lambda payload: self._frame(websocket, payload))
 
-    def _frame(self, payload: bytes | str) -> None:
-        if isinstance(payload, str):
+    def _frame(self, websocket, payload: bytes | str) -> None:
+        if websocket is not self.current or isinstance(payload, str):
             return
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -200,52 +262,56 @@ def runs_finished(page) -> int:
     return _RUNS[page].finished
 
 
-def _wait_runs(page, more_than: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout / 1000
-    while _RUNS[page].finished <= more_than:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the app at {page.url} did not finish a run within {timeout / 1000:.0f} s")
-        page.wait_for_timeout(20)  # lets Playwright deliver the websocket events
-
-
 # ------------------------------------------------------------------------------------------- helpers
 
 
+def _wait_runs(page, more_than: int, deadline: float) -> None:
+    runs = _RUNS[page]
+    while runs.finished <= more_than:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the app at {page.url} did not finish a run in time")
+        page.wait_for_timeout(20)  # lets Playwright deliver the websocket events
+
+
+def _wait_done(page, before: int, timeout: float) -> float:
+    """Wait until the app finished a run after `before` runs and drew it (DOM idle, then `_DRAWN`); then,
+    when another run follows within QUIET_MS (a page may rerun itself, e.g. after writing its filters to the
+    URL), for that one too. Returns the perf_counter time it was drawn."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        _wait_runs(page, before, deadline)
+        before = runs_finished(page)
+        remaining = max((deadline - time.monotonic()) * 1000, 1)
+        wait_idle(page, remaining)
+        page.wait_for_function(_DRAWN, timeout=remaining)
+        drawn = time.perf_counter()
+        page.wait_for_timeout(QUIET_MS)
+        if runs_finished(page) == before:
+            return drawn
+
+
 def wait_idle(page, timeout: float = TIMEOUT_MS) -> None:
-    """Wait until the app is connected and its script is not running."""
+    """Wait until the app is connected and its script is not running (DOM state only)."""
     page.wait_for_selector(_IDLE, state="attached", timeout=timeout)
 
 
 def open_page(page, url: str, timeout: float = TIMEOUT_MS) -> float:
-    """Navigate to `url` and wait until the app's first run has finished; returns the seconds it took."""
+    """Navigate to `url` and wait until the app's first run has finished and is drawn; returns the seconds
+    from the navigation to the drawing (the quiet wait after it not counted)."""
     before = runs_finished(page)
+    _RUNS[page].current = None  # until the new document opens its socket
     started = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
-    _wait_runs(page, before, timeout)
-    wait_idle(page, timeout)
-    _settle(page)
-    return time.perf_counter() - started
+    return _wait_done(page, before, timeout) - started
 
 
 def rerun(page, action: Callable[[], object], timeout: float = TIMEOUT_MS) -> float:
     """Do `action` (which must make the app rerun: a widget change, a chart selection) and wait for that run
-    to finish; returns the seconds from the action to the end of the run."""
+    to finish and be drawn; returns the seconds from the action to the drawing."""
     before = runs_finished(page)
     started = time.perf_counter()
     action()
-    _wait_runs(page, before, timeout)
-    wait_idle(page, timeout)
-    _settle(page)
-    return time.perf_counter() - started
-
-
-def _settle(page) -> None:
-    """Let the last run's elements replace the stale ones and Plotly finish drawing."""
-    page.wait_for_function(
-        "!document.querySelector('[data-stale=\"true\"]') && "
-        "[...document.querySelectorAll('.stPlotlyChart')].every(c => c.querySelector('.js-plotly-plot .main-svg'))",
-        timeout=TIMEOUT_MS)
-    page.wait_for_timeout(100)
+    return _wait_done(page, before, timeout) - started
 
 
 def assert_no_exception(page) -> None:
