@@ -616,15 +616,13 @@ def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState, *,
 
     params: dict[str, object] = {}
     ctes: list[str] = []
-    flow_rows: list[str] = []
-    open_rows: list[str] = []
+    rows: list[str] = []
     flow = _flow_columns(on_time_by)
     flow_measures = ", ".join(f"k.{flow[m]} AS {m}" if m in flow else f"0 AS {m}" for m in MEASURES)
     opened = _open_columns(on_time_by)
 
-    def segment(name: str, table: str, column: str, pairs: list[tuple], out: list[str], select: str) -> None:
-        if not pairs:
-            return
+    def pairs_cte(name: str, pairs: list[tuple]) -> None:
+        """The pairs bound as lists: a CTE (wid, [carried,] key)."""
         keys = list(zip(*pairs, strict=True))
         names = ("wid", "carried", "key") if len(keys) == 3 else ("wid", "key")
         types = {"wid": "INTEGER", "carried": "BOOLEAN", "key": "DATE"}
@@ -632,32 +630,42 @@ def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState, *,
             params[f"{name}_{n}"] = list(values)
         ctes.append(f"{name} AS (SELECT " + ", ".join(f"unnest(${name}_{n}::{types[n]}[]) AS {n}" for n in names)
                     + ")")
-        ranges = _spans(sorted(set(keys[-1])))  # a static prefilter that prunes row groups by the table's order
+
+    def prefilter(name: str, column: str, keys: Iterable[date]) -> str:
+        """A static filter on the table's day column that prunes row groups (the tables are in day order)."""
         bounds = []
-        for i, (lo, hi) in enumerate(ranges):
+        for i, (lo, hi) in enumerate(_spans(sorted(set(keys)))):
             params.update({f"{name}_lo{i}": lo, f"{name}_hi{i}": hi})
             bounds.append(f"k.{column} BETWEEN ${name}_lo{i} AND ${name}_hi{i}")
-        out.append(f"SELECT s.wid, {group_sql} AS group_value, {select} FROM {table} k JOIN {name} s "
-                   f"ON k.{column} = s.key WHERE ({' OR '.join(bounds)}) AND {filter_sql}")
+        return f"({' OR '.join(bounds)}) AND {filter_sql}"
 
-    flow_select = f"procedure_code, channel, service_level, {flow_measures}"
-    segment("flow_months", "kpi_monthly", "month", flow_months, flow_rows, flow_select)
-    segment("flow_days", "kpi_daily", "day", flow_days, flow_rows, flow_select)
-    open_select = "channel, service_level, s.carried, " + ", ".join(f"k.{c} AS {m}" for m, c in opened.items())
-    segment("open_months", "kpi_open_snapshots", "month_end", open_months, open_rows, open_select)
-    segment("open_days", "kpi_open_deltas", "day", open_days, open_rows, open_select)
-    if open_rows:
-        # summed per group, channel and service level: procedure_code NULL (see above)
-        sums = {m: f"sum({m}) FILTER (WHERE NOT carried)::BIGINT" for m in opened}
-        sums["carried_over"] = "sum(in_progress) FILTER (WHERE carried)::BIGINT"
-        measures = ", ".join(f"coalesce({sums[m]}, 0) AS {m}" if m in sums else f"0 AS {m}" for m in MEASURES)
-        flow_rows.append(f"SELECT wid, group_value, NULL::VARCHAR AS procedure_code, channel, service_level, "
-                         f"{measures} FROM ({' UNION ALL '.join(open_rows)}) "
-                         "GROUP BY wid, group_value, channel, service_level")
-    if not flow_rows:  # no window at all
-        flow_rows.append(f"SELECT NULL::INTEGER AS wid, NULL::VARCHAR AS group_value, {flow_select} "
-                         "FROM kpi_monthly k WHERE false")
-    ctes.append("measure_rows AS (\n    " + "\n    UNION ALL ".join(flow_rows) + "\n)")
+    for name, table, column, pairs in (("flow_months", "kpi_monthly", "month", flow_months),
+                                       ("flow_days", "kpi_daily", "day", flow_days)):
+        if pairs:
+            pairs_cte(name, pairs)
+            rows.append(f"SELECT s.wid, {group_sql} AS group_value, procedure_code, channel, service_level, "
+                        f"{flow_measures} FROM {table} k JOIN {name} s ON k.{column} = s.key "
+                        f"WHERE {prefilter(name, column, (p[-1] for p in pairs))}")
+    for name, table, column, pairs in (("open_months", "kpi_open_snapshots", "month_end", open_months),
+                                       ("open_days", "kpi_open_deltas", "day", open_days)):
+        if pairs:
+            # summed per day, group, channel and service level first (a day may serve several windows), so
+            # their procedure_code is NULL (see above)
+            pairs_cte(name, pairs)
+            sums = ", ".join(f"sum(k.{c})::BIGINT AS {m}" for m, c in opened.items())
+            ctes.append(f"{name}_sums AS (SELECT k.{column} AS key, {group_sql} AS group_value, channel, "
+                        f"service_level, {sums} FROM {table} k SEMI JOIN {name} s ON k.{column} = s.key "
+                        f"WHERE {prefilter(name, column, (p[-1] for p in pairs))} "
+                        "GROUP BY k.{column}, group_value, channel, service_level)".replace("{column}", column))
+            values = {m: f"CASE WHEN s.carried THEN 0 ELSE g.{m} END" for m in opened}
+            values["carried_over"] = "CASE WHEN s.carried THEN g.in_progress ELSE 0 END"
+            measures = ", ".join(f"{values[m]} AS {m}" if m in values else f"0 AS {m}" for m in MEASURES)
+            rows.append(f"SELECT s.wid, g.group_value, NULL::VARCHAR AS procedure_code, g.channel, "
+                        f"g.service_level, {measures} FROM {name}_sums g JOIN {name} s ON g.key = s.key")
+    if not rows:  # no window at all
+        rows.append(f"SELECT NULL::INTEGER AS wid, NULL::VARCHAR AS group_value, procedure_code, channel, "
+                    f"service_level, {flow_measures} FROM kpi_monthly k WHERE false")
+    ctes.append("measure_rows AS (\n    " + "\n    UNION ALL ".join(rows) + "\n)")
     return "WITH " + ",\n".join(ctes) + "\n", params
 
 
