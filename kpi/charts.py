@@ -17,8 +17,9 @@ _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
 def separators(lang: str) -> str:
-    """Plotly's decimal and thousands separators: "98,23" in Vietnamese, "98.23" in English."""
-    return ".," if lang == "en" else ",."
+    """Plotly's decimal and thousands separators: Vietnamese ("98,23%", "1.234") in both languages, like
+    every number the dashboard writes (kpi.formatting)."""
+    return ",."
 
 
 def _scale(unit: str) -> float:

@@ -152,7 +152,7 @@ def _choice(name: str, label: str, options: Sequence, format_func: Callable[[obj
     options = list(options)
     index = options.index(wanted) if wanted in options else (options.index(default) if default in options else 0)
     value = st.sidebar.selectbox(label, options, index=index, format_func=format_func, key=f"filter-{name}")
-    remember(name, value)
+    remember(name, None if value == _ALL else value)  # "all" is no filter: nothing in the link
     return value
 
 
