@@ -45,6 +45,7 @@ from functools import cache
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kpi.aggregates import DIMENSION_COLUMNS, AggregateState, ensure_aggregates
@@ -743,32 +744,48 @@ def dossier_counts(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | 
     raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period,
                      source=source)
     names = [name for name, _ in COUNTS]
-    rows = _group_rows(raw, windows, by)
-    frame = pd.DataFrame(
-        [{"group": group, **{n: int(values.get(n, 0)) for n in names}} for group, values in rows.items()],
-        columns=["group", *names],
-    )
+    rows = _current_rows(raw, windows, by)
+    if rows.empty:
+        return pd.DataFrame([], columns=["group", *names])
+    frame = pd.DataFrame({"group": rows["group"].to_numpy(dtype=object),
+                          **{name: rows[name].fillna(0).to_numpy(dtype="int64") for name in names}})
     frame["group"] = frame["group"].astype(object).where(frame["group"].notna(), None)
     return frame
 
 
-def _group_rows(raw: pd.DataFrame, windows: list[_Window], by: str | None) -> dict[str | None, dict]:
-    """Current-window rows keyed by group; by=None and by="month" always have every group (zeros)."""
-    current = {w.wid: w for w in windows if w.role == "current"}
-    rows: dict[str | None, dict] = {}
-    if by in (None, "month"):
-        rows = {w.label: {} for w in current.values()}
-    for record in raw.to_dict("records"):
-        window = current.get(record["wid"])
-        if window is not None:
-            rows[window.label if by in (None, "month") else _clean(record["group_value"])] = record
-    return dict(sorted(rows.items(), key=lambda kv: (kv[0] is None, kv[0] or "")))
-
-
 def _clean(value: object) -> str | None:
+    """A group value as text, None for an empty one (NULL from DuckDB, NaN from pandas)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
+
+
+def _keyed(raw: pd.DataFrame) -> pd.DataFrame:
+    """The raw rows with `key`: the group value as a clean text, "" for the empty group (with `is_none`)."""
+    out = raw.copy()
+    value = out["group_value"].astype(object)
+    out["is_none"] = value.isna().to_numpy()
+    out["key"] = value.where(~out["is_none"], "").map(str)
+    return out
+
+
+def _current_rows(raw: pd.DataFrame, windows: list[_Window], by: str | None) -> pd.DataFrame:
+    """One row per (current window, group) in report order (windows in order, then groups sorted with the
+    empty group last), with the window's order (`w_order`), `group` and the raw counts (NaN: none). by=None
+    and by="month" always have a row per window, whose group is the window's label."""
+    current = [w for w in windows if w.role == "current"]
+    order = pd.DataFrame({"wid": [w.wid for w in current], "w_order": range(len(current)),
+                          "label": [w.label for w in current]})
+    keyed = _keyed(raw)
+    if by in (None, "month"):
+        base = order.assign(key="", is_none=True)
+        rows = base.merge(keyed.drop(columns=["key", "is_none"]), on="wid", how="left")
+        rows["group"] = rows["label"]
+    else:
+        rows = order.merge(keyed, on="wid", how="inner")
+        rows = rows.sort_values(["w_order", "is_none", "key"], kind="mergesort")
+        rows["group"] = rows["key"].where(~rows["is_none"], None)
+    return rows.reset_index(drop=True)
 
 
 def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None = None,
@@ -783,8 +800,8 @@ def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None 
     year_earlier_denominator, year_earlier_value, year_earlier_change_pp, hierarchy (the era of the row's
     period: before_reform, after_reform or mixed). `*_change_pp` is in percentage points for rates and in
     days for avg_days_to_resolve. `frame.attrs` holds period, hierarchy, on_time_by and data_quality (the
-    DATA_QUALITY_COUNTS of the whole selection in the period). Groups are those with any dossier relevant to the period
-    (every month for by="month"); comparison windows are the previous period and the same period a year
+    DATA_QUALITY_COUNTS of the whole selection in the period). Groups are those with any dossier counted in the
+    period (every month for by="month"); comparison windows are the previous period and the same period a year
     earlier (per month for by="month").
 
     `source="aggregates"` (default) reads the pre-aggregated tables of `kpi.aggregates` (built once here if a
@@ -797,65 +814,117 @@ def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None 
     windows = _windows(period, by)
     raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period,
                      source=source)
-    by_window: dict[int, dict[str | None, dict]] = {}
-    for record in raw.to_dict("records"):
-        by_window.setdefault(record["wid"], {})[_clean(record["group_value"])] = record
-    current = [w for w in windows if w.role == "current"]
-    compare = {(w.label, w.role): w for w in windows if w.role != "current"}
-    locality = by is not None and DIMENSION_BY_ID[by].is_locality
+    rows = _current_rows(raw, windows, by)
+    quality = _data_quality(rows, by)
+    frame = _table_frame(rows, _keyed(raw), windows, by, chosen, targets)
+    frame.attrs.update(period=period, hierarchy=hierarchy_for(period).era, on_time_by=on_time_by,
+                       data_quality=quality)
+    return frame
 
-    rows = []
-    quality = dict.fromkeys(DATA_QUALITY_COUNTS, 0)
-    for window in current:
-        found = by_window.get(window.wid, {})
-        groups = [window.label] if by in (None, "month") else sorted(found, key=lambda g: (g is None, g or ""))
-        era = era_of(window.period)
-        for group in groups:
-            key = None if by in (None, "month") else group
-            record = found.get(key, {})
-            for name in DATA_QUALITY_COUNTS:
-                if by == "month" and name != "resolved_without_due_date":
-                    quality[name] = int(record.get(name, 0))  # a snapshot: the last month's end is the period's
-                else:
-                    quality[name] += int(record.get(name, 0))
-            earlier = {}
-            for role in ("previous", "year_earlier"):
-                other = compare[(window.label, role)]
-                comparable = not locality or era_of(other.period) == era
-                earlier[role] = by_window.get(other.wid, {}).get(key) if comparable else None
-                if comparable and earlier[role] is None:
-                    earlier[role] = {}
-            unit = group if by not in (None, "month") else None
-            for m in chosen:
-                num, den = _num_den(record, m)
-                value = _ratio(num, den)
-                target = targets.target_for(m.id, unit)
-                row = {
-                    "dimension": by, "group": group, "metric": m.id, "unit": m.unit,
-                    "numerator": num, "denominator": den, "value": value, "target": target,
-                    "status": status_for(m, value, target),
-                }
-                for role, other_record in earlier.items():
-                    if other_record is None:
-                        o_num = o_den = o_value = None
-                    else:
-                        o_num, o_den = _num_den(other_record, m)
-                        o_value = _ratio(o_num, o_den)
-                    row[f"{role}_numerator"] = o_num
-                    row[f"{role}_denominator"] = o_den
-                    row[f"{role}_value"] = o_value
-                    row[f"{role}_change_pp"] = change(m, value, o_value)
-                row["hierarchy"] = era
-                rows.append(row)
-    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+def _data_quality(rows: pd.DataFrame, by: str | None) -> dict[str, int]:
+    """DATA_QUALITY_COUNTS over the current rows; for by="month" the in-progress ones are snapshots taken at
+    the period end, so the last month's."""
+    quality = {}
+    for name in DATA_QUALITY_COUNTS:
+        values = rows[name].fillna(0) if name in rows else pd.Series(0, index=rows.index)
+        if by == "month" and name != "resolved_without_due_date":
+            last = values[rows["w_order"] == rows["w_order"].max()] if len(rows) else values
+            quality[name] = int(last.sum())
+        else:
+            quality[name] = int(values.sum())
+    return quality
+
+
+def _table_frame(rows: pd.DataFrame, keyed: pd.DataFrame, windows: list[_Window], by: str | None,
+                 chosen: list[Metric], targets: Targets) -> pd.DataFrame:
+    """The kpi_table frame from the current rows and every window's raw rows, column by column."""
+    n, k = len(rows), len(chosen)
+    if n == 0 or k == 0:
+        return _typed(pd.DataFrame([], columns=TABLE_COLUMNS))
+    month_like = by in (None, "month")
+    locality = by is not None and DIMENSION_BY_ID[by].is_locality
+    current = {w.wid: w for w in windows if w.role == "current"}
+    compare = {(w.label, w.role): w for w in windows if w.role != "current"}
+    eras = rows["wid"].map(lambda wid: era_of(current[wid].period)).to_numpy()
+
+    def matrix(frame: pd.DataFrame, prefix: str) -> np.ndarray:
+        """rows x metrics of num__/den__ (NaN where a row has no record)."""
+        return np.column_stack([frame[f"{prefix}{m.id}"].to_numpy(dtype="float64", na_value=np.nan)
+                                if f"{prefix}{m.id}" in frame else np.full(len(frame), np.nan) for m in chosen])
+
+    num = np.nan_to_num(matrix(rows, "num__")).ravel()
+    den = np.nan_to_num(matrix(rows, "den__")).ravel()
+    value = _ratio_array(num, den)
+    metric_ids = np.tile(np.array([m.id for m in chosen], dtype=object), n)
+    groups = np.repeat(rows["group"].to_numpy(dtype=object), k)
+    units = np.tile(np.array([m.unit for m in chosen], dtype=object), n)
+    higher = np.tile(np.array([m.higher_is_better for m in chosen]), n)
+    band = np.tile(np.array([AMBER_BAND[m.unit] for m in chosen]), n)
+    rate = units == "rate"
+    if targets.unit_overrides and not month_like:
+        target = np.array([targets.target_for(m, g) for m, g in zip(metric_ids, groups, strict=True)], dtype=object)
+    else:
+        target = np.tile(np.array([targets.target_for(m.id) for m in chosen], dtype=object), n)
+    target_f = np.array([np.nan if t is None else t for t in target], dtype="float64")
+    out = {
+        "dimension": np.full(n * k, by, dtype=object), "group": groups, "metric": metric_ids, "unit": units,
+        "numerator": num.astype("int64"), "denominator": den.astype("int64"), "value": _objects(value),
+        "target": target, "status": _status(value, target_f, higher, band),
+    }
+    for role in ("previous", "year_earlier"):
+        other = np.array([compare[(current[wid].label, role)].wid for wid in rows["wid"]])
+        comparable = np.array([not locality or era_of(compare[(current[wid].label, role)].period) == era
+                               for wid, era in zip(rows["wid"], eras, strict=True)])
+        found = pd.DataFrame({"wid": other, "key": rows["key"].to_numpy(), "is_none": rows["is_none"].to_numpy()})
+        if month_like:
+            found = found.merge(keyed.drop(columns=["key", "is_none"]), on="wid", how="left")
+        else:
+            found = found.merge(keyed, on=["wid", "key", "is_none"], how="left")
+        o_num, o_den = matrix(found, "num__"), matrix(found, "den__")
+        missing = np.isnan(o_den)
+        o_num[missing & comparable[:, None]] = 0
+        o_den[missing & comparable[:, None]] = 0
+        o_num[~comparable] = np.nan
+        o_den[~comparable] = np.nan
+        o_num, o_den = o_num.ravel(), o_den.ravel()
+        o_value = np.where(np.isnan(o_den), np.nan, _ratio_array(np.nan_to_num(o_num), np.nan_to_num(o_den)))
+        out[f"{role}_numerator"] = pd.array(o_num, dtype="Int64")
+        out[f"{role}_denominator"] = pd.array(o_den, dtype="Int64")
+        out[f"{role}_value"] = _objects(o_value)
+        out[f"{role}_change_pp"] = _objects(np.where(rate, (value - o_value) * 100, value - o_value))
+    out["hierarchy"] = np.repeat(eras, k)
+    return _typed(pd.DataFrame(out, columns=TABLE_COLUMNS))
+
+
+def _ratio_array(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """numerator / denominator, NaN where the denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator != 0, numerator / np.where(denominator != 0, denominator, 1), np.nan)
+
+
+def _objects(values: np.ndarray) -> np.ndarray:
+    """Floats as Python objects, NaN as None."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out
+
+
+def _status(value: np.ndarray, target: np.ndarray, higher: np.ndarray, band: np.ndarray) -> np.ndarray:
+    """status_for, element-wise."""
+    gap = np.where(higher, value - target, target - value)
+    status = np.where(gap >= -_EPSILON, "green", np.where(gap >= -band - _EPSILON, "amber", "red")).astype(object)
+    status[np.isnan(value) | np.isnan(target)] = None
+    return status
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("group", "value", "target", "status", "previous_value", "previous_change_pp", "year_earlier_value",
                  "year_earlier_change_pp"):
         frame[name] = frame[name].astype(object).where(frame[name].notna(), None)
     for name in ("previous_numerator", "previous_denominator", "year_earlier_numerator",
                  "year_earlier_denominator"):
         frame[name] = frame[name].astype("Int64")
-    frame.attrs.update(period=period, hierarchy=hierarchy_for(period).era, on_time_by=on_time_by,
-                       data_quality=quality)
     return frame
 
 
@@ -865,14 +934,6 @@ TABLE_COLUMNS = (
     "year_earlier_numerator", "year_earlier_denominator", "year_earlier_value", "year_earlier_change_pp",
     "hierarchy",
 )
-
-
-def _num_den(record: Mapping[str, object], m: Metric) -> tuple[int, int]:
-    return int(record.get(f"num__{m.id}", 0) or 0), int(record.get(f"den__{m.id}", 0) or 0)
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
 
 
 def kpi_value(con: duckdb.DuckDBPyConnection, period: Period, metric_id: str, **options: object) -> dict:
