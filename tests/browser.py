@@ -7,25 +7,31 @@ Used by `tests/test_browser.py` and `scripts/bench_pages.py`. A test module gets
 and then asks for `dashboard_url` (the dashboard over a small fixture store, one server per module) and
 `browser` (one Chromium per module) or `page` (a fresh tab per test, 1400×900, Vietnamese locale).
 
-Helpers, all on a Playwright `Page`:
+Helpers, all on a Playwright `Page` made by `new_page` (the `page` fixture is one):
 
-- `open_page(page, url)`: navigate and wait until the app is connected and its script has finished.
-- `rerun(page, action)`: do something that makes the app rerun (a click, a key) and wait for that run to end.
+- `open_page(page, url)`: navigate, wait until the app's run has finished and is drawn; returns the seconds.
+- `rerun(page, action)`: do something that makes the app rerun (a click, a key) and wait the same way.
 - `assert_no_exception(page)`: no `st.exception` box, no "Traceback" text.
-- `screenshot(page, name)`: full-page PNG under `test-output/screenshots/` (gitignored).
+- `screenshot(page, name)`: PNG of the whole page under `test-output/screenshots/` (gitignored).
 - `nav_links(page)`: the pages the sidebar navigation lists (none when the app has a single page).
+- `click_nav(page, url)`: switch page through the sidebar link, in the same session.
+- `title(page)`: the page's h1.
 - `choose_radio(page, option, label)`, `choose_select(page, label, option)`: change a widget, wait for the
-  rerun, check the new value stuck.
+  rerun, check the new value stuck. `has_widget(page, label)`.
 - `click_plotly_bar(page, chart_index, bar_label)`: click one bar of a Plotly chart drawn with
   `st.plotly_chart(..., on_select="rerun")` and wait for the rerun that carries the selection.
 
-How "finished" is detected: every page made by `new_page` listens to the app's websocket and counts the
-`script_finished` messages the server sends (decoded with Streamlit's own protobuf classes), so a rerun is
+Outside pytest (scripts/bench_pages.py): `streamlit_server(script, env)`, `chromium()`, `new_page(browser)`,
+`build_fixture_db(path)`, `be_first_visitor(browser, url)`, `server_cpu_seconds(url)`, `browser_cpu_seconds()`.
+
+How "finished and drawn" is detected: every page made by `new_page` listens to the app's websocket and counts
+the `script_finished` messages the server sends (decoded with Streamlit's own protobuf classes), so a rerun is
 waited for by its count, never by sleeping, and a fast rerun is not missed (the DOM attribute
 `data-test-script-state` of `[data-testid="stApp"]` can go running -> notRunning within one React commit
-and never show "running"). Then it waits for the DOM to be idle too: `stApp` with
-`data-test-connection-state="CONNECTED"` and `data-test-script-state="notRunning"`, no element still marked
-`data-stale="true"`, every Plotly chart drawn.
+and never show "running"). Then the DOM: `stApp` with `data-test-connection-state="CONNECTED"` and
+`data-test-script-state="notRunning"`, no element still marked `data-stale="true"`, no visible loading
+skeleton (`stSkeleton`: element code that a new browser context loads lazily), every visible Plotly chart
+with its SVG, two animation frames. Then QUIET_MS without another run (a page may rerun itself).
 
 Chromium is Debian's `/usr/bin/chromium` (installed by `scripts/test`): Playwright cannot download its own here.
 """
@@ -60,7 +66,7 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 FIXTURE_SAMPLES = ("ho_so_2024_q1.csv.gz", "ho_so_2025_q3.csv.gz", "ho_so_2026_q4.csv.gz")
 VIEWPORT = {"width": 1400, "height": 900}
 QUIET_MS = 150  # a run is the last one when no other follows within this time
-TIMEOUT_MS = 60_000  # generous: a page's first run computes KPIs on a cold cache, on a 2-core machine
+TIMEOUT_MS = 120_000  # generous: a first run computes KPIs on a cold cache, on a busy 2-core machine
 
 # Drawn: no element of the previous run left, no loading placeholder (lazy-loaded element code shows a
 # skeleton until it arrives), every visible Plotly chart has its SVG; then two animation frames, so it is painted.
@@ -350,14 +356,33 @@ def nav_links(page) -> list[tuple[str, str]]:
     """(label, absolute URL without query) of every page the sidebar navigation lists, in order (a
     collapsed "View N more" list is expanded first). Streamlit hides the navigation of a single-page app:
     then this is empty."""
-    more = page.locator('[data-testid="stSidebarNavViewButton"]')
-    if more.count() and "more" in more.inner_text():
-        more.click()
+    _expand_nav(page)
     return [(_link_label(label), _page_url(urljoin(page.url, href or ""))) for label, href in page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')].map(a => {
           const copy = a.cloneNode(true);
           copy.querySelectorAll('[data-testid="stIconMaterial"], [data-testid="stIconEmoji"]').forEach(i => i.remove());
           return [copy.innerText, a.getAttribute('href')]; })""")]
+
+
+def click_nav(page, url: str, timeout: float = TIMEOUT_MS) -> float:
+    """Go to the page at `url` (as `nav_links` gives it) by clicking its sidebar link, as a person does: the
+    session, and with it the language and the filters, carries over. Returns the seconds (0 when the page
+    is already the current one)."""
+    _expand_nav(page)
+    links = page.locator('[data-testid="stSidebarNav"] a')
+    here = page.evaluate("location.href")
+    targets = [_page_url(urljoin(here, href or "")) for href in
+               links.evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+    assert _page_url(url) in targets, f"no sidebar link to {url} on {here}: {targets}"
+    if _page_url(here) == _page_url(url):
+        return 0.0
+    return rerun(page, links.nth(targets.index(_page_url(url))).click, timeout)
+
+
+def _expand_nav(page) -> None:
+    more = page.locator('[data-testid="stSidebarNavViewButton"]')
+    if more.count() and "more" in more.inner_text():
+        more.click()
 
 
 def _link_label(text: str) -> str:
@@ -378,7 +403,7 @@ def with_query(url: str, **params: str) -> str:
 
 def title(page) -> str:
     """The page's title (the first h1 of the main area)."""
-    heading = page.locator('[data-testid="stMain"] h1, section.main h1, [data-testid="stAppViewContainer"] h1')
+    heading = page.locator('[data-testid="stMain"] h1')
     heading.first.wait_for(state="visible", timeout=TIMEOUT_MS)
     return heading.first.inner_text().strip()
 
