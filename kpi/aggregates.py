@@ -53,52 +53,51 @@ _TERMINAL = f"status IN {TERMINAL_STATUSES}"
 _RESOLVED = f"status IN {RESOLVED_STATUSES}"
 _DISSATISFIED = "rating IS DISTINCT FROM 'dissatisfied'"
 
-# One row per dossier for its received day and one per resolved dossier for its end day; 0 for the others.
-_RECEIVED_SQL = {
-    "received": "1",
-    "received_fee": "coalesce(fee_vnd > 0, false)::INTEGER",
-    "received_paid_online": "coalesce(fee_vnd > 0 AND paid_online, false)::INTEGER",
-    "received_digitized": "coalesce(digitized, false)::INTEGER",
-    "received_not_accepted": "(status = 3)::INTEGER",
-    "received_withdrawn": "(status = 7)::INTEGER",
-    "received_stopped": "(status = 8)::INTEGER",
-}
+# kpi_daily: every dossier counts on its received day and, when resolved, on its end day (`res`); the measures
+# are counts of those rows with a condition.
+_END_AT = "coalesce(finished_at, returned_at)"
 _ON_TIME_DAY = "(due_at IS NULL OR end_at::DATE <= due_at::DATE)"
 _ON_TIME_TS = "(due_at IS NULL OR end_at <= due_at)"
-_RESOLVED_SQL = {
-    "resolved": "1",
-    "resolved_on_time_day": f"{_ON_TIME_DAY}::INTEGER",
-    "resolved_on_time_ts": f"{_ON_TIME_TS}::INTEGER",
-    "resolved_early": "coalesce(end_at::DATE < due_at::DATE, false)::INTEGER",
-    "resolved_e_result": "coalesce(e_result, false)::INTEGER",
-    "resolved_satisfied_day": f"({_ON_TIME_DAY} AND {_DISSATISFIED})::INTEGER",
-    "resolved_satisfied_ts": f"({_ON_TIME_TS} AND {_DISSATISFIED})::INTEGER",
-    "resolved_days": "date_diff('day', received_at::DATE, end_at::DATE)",
-    "resolved_no_due": "(due_at IS NULL)::INTEGER",
+_DAILY_MEASURE_SQL = {
+    "received": "NOT res",
+    "received_fee": "NOT res AND fee_vnd > 0",
+    "received_paid_online": "NOT res AND fee_vnd > 0 AND paid_online",
+    "received_digitized": "NOT res AND digitized",
+    "received_not_accepted": "NOT res AND status = 3",
+    "received_withdrawn": "NOT res AND status = 7",
+    "received_stopped": "NOT res AND status = 8",
+    "resolved": "res",
+    "resolved_on_time_day": f"res AND {_ON_TIME_DAY}",
+    "resolved_on_time_ts": f"res AND {_ON_TIME_TS}",
+    "resolved_early": "res AND end_at::DATE < due_at::DATE",
+    "resolved_e_result": "res AND e_result",
+    "resolved_satisfied_day": f"res AND {_ON_TIME_DAY} AND {_DISSATISFIED}",
+    "resolved_satisfied_ts": f"res AND {_ON_TIME_TS} AND {_DISSATISFIED}",
+    "resolved_days": None,  # a sum, below
+    "resolved_no_due": "res AND due_at IS NULL",
 }
-
-
-def _select(day_sql: str, values: dict[str, str]) -> str:
-    measures = ", ".join(f"{values.get(m, '0')} AS {m}" for m in DAILY_MEASURES)
-    return f"SELECT {day_sql} AS day, {_DIMS}, {measures}"
-
-
-_SUMS = ", ".join(f"sum({m})::{'BIGINT' if m == 'resolved_days' else 'INTEGER'} AS {m}" for m in DAILY_MEASURES)
+_DAILY_COUNTS = ", ".join(
+    f"count(*) FILTER (WHERE {sql})::INTEGER AS {name}" if sql else
+    "coalesce(sum(date_diff('day', received_at::DATE, end_at::DATE)) FILTER (WHERE res), 0)::BIGINT "
+    "AS resolved_days"
+    for name, sql in _DAILY_MEASURE_SQL.items()
+)
 _DAILY_SQL = f"""
 INSERT INTO kpi_daily
-SELECT day, {_DIMS}, {_SUMS}
+SELECT day, {_DIMS}, {_DAILY_COUNTS}
 FROM (
-    {_select("received_at::DATE", _RECEIVED_SQL)}
+    SELECT received_at::DATE AS day, false AS res, NULL::TIMESTAMP AS end_at, *
     FROM dossiers WHERE received_at IS NOT NULL
     UNION ALL
-    {_select("end_at::DATE", _RESOLVED_SQL)}
-    FROM (SELECT *, coalesce(finished_at, returned_at) AS end_at FROM dossiers WHERE {_RESOLVED})
+    SELECT end_at::DATE AS day, true AS res, *
+    FROM (SELECT {_END_AT} AS end_at, * FROM dossiers WHERE {_RESOLVED})
     WHERE end_at IS NOT NULL
 )
 GROUP BY day, {_DIMS}
 ORDER BY day
 """
 
+_SUMS = ", ".join(f"sum({m})::{'BIGINT' if m == 'resolved_days' else 'INTEGER'} AS {m}" for m in DAILY_MEASURES)
 _MONTHLY_SQL = f"""
 INSERT INTO kpi_monthly
 SELECT date_trunc('month', day)::DATE AS month, {_DIMS}, {_SUMS}
@@ -108,27 +107,20 @@ ORDER BY month
 """
 
 # Every dossier's in-progress intervals [start, stop): stop is the later of its received and end dates (NULL:
-# open-ended), so an interval is empty when the dossier ended on or before the day it was received.
-_EVENT_FIELDS = OPEN_MEASURES
-
-
-def _event(day_sql: str, **values: str) -> str:
-    return "{" + ", ".join([f"'day': {day_sql}"] + [f"'{m}': {values.get(m, '0')}" for m in _EVENT_FIELDS]) + "}"
-
-
-_DELTAS_SQL = f"""
-INSERT INTO kpi_open_deltas
-WITH base AS (
+# open-ended), so an interval is empty when the dossier ended on or before the day it was received. `od`/`ots`
+# start its overdue intervals (by date: the day after the due date; by timestamp: the due date; waiting for a
+# supplement: at once).
+_INTERVALS_SQL = f"""
+base AS (
     SELECT {_DIMS}, received_at::DATE AS r,
-           (CASE WHEN {_TERMINAL} THEN coalesce(finished_at, returned_at) END)::DATE AS e,
+           (CASE WHEN {_TERMINAL} THEN {_END_AT} END)::DATE AS e,
            due_at::DATE AS due, due_at IS NULL AS no_due, {_TERMINAL} AS term,
            status = 5 AND coalesce(supplement_count, 0) > 1 AS waiting
     FROM dossiers
     WHERE received_at IS NOT NULL
 ),
 intervals AS (
-    SELECT *, stop IS NULL OR r < stop AS is_open,
-           od IS NOT NULL AND (stop IS NULL OR od < stop) AS is_od,
+    SELECT *, od IS NOT NULL AND (stop IS NULL OR od < stop) AS is_od,
            ots IS NOT NULL AND (stop IS NULL OR ots < stop) AS is_ots
     FROM (
         SELECT *, CASE WHEN e IS NOT NULL THEN greatest(r, e) END AS stop,
@@ -136,20 +128,27 @@ intervals AS (
                CASE WHEN waiting THEN r WHEN due IS NOT NULL THEN greatest(r, due) END AS ots
         FROM base
     )
-),
+    WHERE stop IS NULL OR r < stop  -- a dossier never in progress has no interval
+)"""
+
+
+def _event(day_sql: str, **values: str) -> str:
+    return "{" + ", ".join([f"'day': {day_sql}"] + [f"'{m}': {values.get(m, '0')}" for m in OPEN_MEASURES]) + "}"
+
+
+_DELTAS_SQL = f"""
+INSERT INTO kpi_open_deltas
+WITH {_INTERVALS_SQL},
 events AS (
     SELECT {_DIMS}, unnest([
-        {_event("CASE WHEN is_open THEN r END", open="1", overdue_day="(is_od AND od = r)::INTEGER",
-                overdue_ts="(is_ots AND ots = r)::INTEGER", open_no_due="no_due::INTEGER",
-                open_terminal="term::INTEGER")},
+        {_event("r", open="1", overdue_day="(is_od AND od = r)::INTEGER", overdue_ts="(is_ots AND ots = r)::INTEGER",
+                open_no_due="no_due::INTEGER", open_terminal="term::INTEGER")},
         {_event("CASE WHEN is_od AND od > r THEN od END", overdue_day="1")},
         {_event("CASE WHEN is_ots AND ots > r THEN ots END", overdue_ts="1")},
-        {_event("CASE WHEN is_open THEN stop END", open="-1", overdue_day="-(is_od::INTEGER)",
-                overdue_ts="-(is_ots::INTEGER)", open_no_due="-(no_due::INTEGER)",
-                open_terminal="-(term::INTEGER)")}
+        {_event("stop", open="-1", overdue_day="-(is_od::INTEGER)", overdue_ts="-(is_ots::INTEGER)",
+                open_no_due="-(no_due::INTEGER)", open_terminal="-(term::INTEGER)")}
     ], recursive := true)
     FROM intervals
-    WHERE is_open
 )
 SELECT day, {_DIMS}, {", ".join(f"sum({m})::INTEGER AS {m}" for m in OPEN_MEASURES)}
 FROM events
@@ -159,31 +158,29 @@ HAVING {" OR ".join(f"sum({m}) <> 0" for m in OPEN_MEASURES)}
 ORDER BY day
 """
 
-# Running totals per dimension combination at the month ends where it changes, each valid until the month
-# before its next change (or the last month end), expanded to every month end of that span.
+# The month ends inside every dossier's interval, up to the last snapshot ($last_month_end): the counts there are
+# the running totals of the deltas (a test checks it), computed straight from the intervals.
 _SNAPSHOTS_SQL = f"""
 INSERT INTO kpi_open_snapshots
-WITH monthly AS (
-    SELECT last_day(day) AS month_end, {_DIMS}, {", ".join(f"sum({m}) AS {m}" for m in OPEN_MEASURES)}
-    FROM kpi_open_deltas
-    WHERE day <= $last_month_end
-    GROUP BY month_end, {_DIMS}
+WITH {_INTERVALS_SQL},
+spans AS (
+    SELECT *, least(coalesce(stop - 1, $last_month_end::DATE), $last_month_end::DATE) AS last_open
+    FROM intervals
 ),
-running AS (
-    SELECT month_end, {_DIMS},
-           {", ".join(f"sum({m}) OVER w AS {m}" for m in OPEN_MEASURES)},
-           lead(month_end) OVER w AS next_month_end
-    FROM monthly
-    WINDOW w AS (PARTITION BY {_DIMS} ORDER BY month_end ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
-kept AS (
-    SELECT * FROM running WHERE {" OR ".join(f"{m} <> 0" for m in OPEN_MEASURES)}
+points AS (
+    SELECT {_DIMS}, od, ots, no_due, term,
+           last_day(unnest(range(date_trunc('month', r), date_trunc('month', last_open + 1), INTERVAL 1 MONTH)))::DATE
+               AS month_end
+    FROM spans
+    WHERE last_day(r) <= last_open
 )
-SELECT last_day(m)::DATE AS month_end, {_DIMS}, {", ".join(f"{m}::INTEGER" for m in OPEN_MEASURES)}
-FROM kept, unnest(range(date_trunc('month', month_end),
-                        coalesce(date_trunc('month', next_month_end), date_trunc('month', $last_month_end::DATE)
-                                 + INTERVAL 1 MONTH),
-                        INTERVAL 1 MONTH)) AS months(m)
+SELECT month_end, {_DIMS}, count(*)::INTEGER AS open,
+       count(*) FILTER (WHERE od <= month_end)::INTEGER AS overdue_day,
+       count(*) FILTER (WHERE ots <= month_end)::INTEGER AS overdue_ts,
+       count(*) FILTER (WHERE no_due)::INTEGER AS open_no_due,
+       count(*) FILTER (WHERE term)::INTEGER AS open_terminal
+FROM points
+GROUP BY month_end, {_DIMS}
 ORDER BY month_end
 """
 

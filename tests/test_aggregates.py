@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from kpi_rows import insert, row, small_store
 
 from kpi import db, importer, periods
-from kpi.aggregates import TABLES, AggregateState, aggregate_state, ensure_aggregates, refresh_aggregates
+from kpi.aggregates import (
+    DIMENSION_COLUMNS,
+    OPEN_MEASURES,
+    TABLES,
+    AggregateState,
+    aggregate_state,
+    ensure_aggregates,
+    refresh_aggregates,
+)
 from kpi.engine import Scope, dossier_counts, kpi_table
 from kpi.importer import ingest_file
 from kpi.metrics import METRICS
@@ -62,6 +70,29 @@ WHERE = [None, {"channel": "online"}, {"agency": [None, "Sở B"]}, {"commune": 
 SCOPES = [None, Scope(agencies={"Sở A"}, communes={"Xã Sóc Sơn"}), Scope(districts={"Quận Ba Đình"})]
 
 
+def snapshots_are_running_deltas(con) -> None:
+    """kpi_open_snapshots (built from the dossiers' intervals) holds, at every month end it covers, the running
+    totals of kpi_open_deltas, the rule the engine counts by."""
+    state = con.execute("SELECT first_month_end, last_month_end FROM aggregate_state").fetchone()
+    if state[0] is None:
+        assert con.execute("SELECT count(*) FROM kpi_open_snapshots").fetchone()[0] == 0
+        return
+    dims = ", ".join(DIMENSION_COLUMNS)
+    sums = ", ".join(f"sum({m})::INTEGER" for m in OPEN_MEASURES)
+    nonzero = " OR ".join(f"sum({m}) <> 0" for m in OPEN_MEASURES)
+    running = (
+        "WITH ends AS (SELECT last_day(unnest(range(date_trunc('month', $first), "
+        "date_trunc('month', $last) + INTERVAL 1 MONTH, INTERVAL 1 MONTH)))::DATE AS month_end) "
+        f"SELECT e.month_end, {dims}, {sums} FROM ends e JOIN kpi_open_deltas d ON d.day <= e.month_end "
+        f"GROUP BY e.month_end, {dims} HAVING {nonzero}"
+    )
+    stored = "SELECT * FROM kpi_open_snapshots"
+    differ = con.execute(f"SELECT count(*) FROM (({running}) EXCEPT ALL ({stored})) UNION ALL "
+                         f"SELECT count(*) FROM (({stored}) EXCEPT ALL ({running}))",
+                         {"first": state[0], "last": state[1]}).fetchall()
+    assert differ == [(0,), (0,)]
+
+
 def same_frames(con, period, **options) -> None:
     mine = kpi_table(con, period, **options)
     reference = kpi_table(con, period, source="dossiers", **options)
@@ -84,6 +115,7 @@ def same_frames(con, period, **options) -> None:
 def test_aggregates_equal_the_dossiers(scratch, rows, case, on_time_by, where, scope) -> None:
     scratch.execute("DELETE FROM dossiers")
     insert(scratch, rows)  # rebuilds the aggregates
+    snapshots_are_running_deltas(scratch)
     period, by = case
     same_frames(scratch, period, by=by, on_time_by=on_time_by, where=where, scope=scope)
 
@@ -99,6 +131,7 @@ def test_interval_edges_at_month_ends_and_before_the_data() -> None:
         row("2024-03-01", 5, supplement_count=2, due="2024-12-31"),  # overdue whatever its due date
         row("2024-05-15", 4, due="2024-05-31 17:00"),  # due on the last day: overdue by timestamp only at June 1
     ])
+    snapshots_are_running_deltas(con)
     days = [date(2024, 2, 1), date(2024, 4, 30), date(2024, 5, 1), date(2024, 5, 31), date(2024, 6, 1),
             date(2030, 1, 1)]
     for start in days:
