@@ -452,14 +452,14 @@ def click_plotly_bar(page, chart_index: int, bar_label: str, *, trace: int | str
     one trace of a stacked or grouped chart; default: the first trace with that label.
     The bar's SVG path (`.js-plotly-plot g.trace.bars g.point path`) is found through the data Plotly binds
     to it (`__data__`), then clicked at its centre with the real mouse: Plotly's drag layer above the bars
-    decides what was clicked from the position, as it does for a person."""
+    decides what was clicked from the position, as it does for a person. The click waits until Plotly shows
+    that bar as hovered (`gd._hoverdata`), so it never lands while the chart is still being redrawn."""
     chart = page.locator(".stPlotlyChart .js-plotly-plot").nth(chart_index)
     chart.wait_for(state="visible", timeout=timeout)
     chart.scroll_into_view_if_needed()
-    box = chart.evaluate(
+    target = chart.evaluate(
         """(gd, [label, wanted]) => {
-          const traces = [...gd.querySelectorAll('g.trace.bars')];
-          for (const [t, group] of traces.entries()) {
+          for (const group of gd.querySelectorAll('g.trace.bars')) {
             const cd = group.__data__;
             const trace = cd && cd[0] && cd[0].trace;
             if (!trace) continue;
@@ -470,18 +470,29 @@ def click_plotly_bar(page, chart_index: int, bar_label: str, *, trace: int | str
               const isDate = /^\\d{4}-\\d{2}-\\d{2}/.test(label);
               if (value === label || (isDate && value.startsWith(label))) {
                 const r = point.querySelector('path').getBoundingClientRect();
-                if (r.width > 0 && r.height > 0) return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+                if (r.width > 0 && r.height > 0)
+                  return {x: r.x + r.width / 2, y: r.y + r.height / 2, curve: trace.index, point: point.__data__.i};
               }
             }
           }
           return null;
         }""", [str(bar_label), trace])
-    assert box is not None, f"no bar {bar_label!r} (trace {trace!r}) in Plotly chart #{chart_index} of {page.url}"
+    assert target is not None, f"no bar {bar_label!r} (trace {trace!r}) in Plotly chart #{chart_index} of {page.url}"
+    corner = chart.bounding_box()
+    hovered = """([gd, curve, point]) => (gd._hoverdata || []).some(
+        d => d.curveNumber === curve && d.pointNumber === point)"""
 
     def click() -> None:
-        page.mouse.move(box["x"], box["y"])
-        page.wait_for_timeout(50)  # the hover that Plotly's click handler reads
-        page.mouse.click(box["x"], box["y"])
+        for attempt in range(5):
+            page.mouse.move(corner["x"] + 1, corner["y"] + 1)  # away first: a move to the same spot is no move
+            page.mouse.move(target["x"], target["y"] + attempt, steps=2)
+            with contextlib.suppress(Exception):
+                page.wait_for_function(hovered, arg=[chart.element_handle(), target["curve"], target["point"]],
+                                       timeout=2_000)
+                break
+        else:
+            raise AssertionError(f"Plotly chart #{chart_index} never showed bar {bar_label!r} as hovered")
+        page.mouse.click(target["x"], target["y"] + attempt)
 
     return rerun(page, click, timeout)
 
