@@ -115,9 +115,10 @@ class Timing:
 
 
 def timed(url: str, step: Callable[[], float]) -> Timing:
-    server, chromium = browser.server_cpu_seconds(url), browser.browser_cpu_seconds()
+    server, chromium = browser.server_cpu_seconds(url), browser.browser_cpu_snapshot()
     wall = step()
-    return Timing(wall, browser.server_cpu_seconds(url) - server, browser.browser_cpu_seconds() - chromium)
+    return Timing(wall, browser.server_cpu_seconds(url) - server,
+                  browser.cpu_used(chromium, browser.browser_cpu_snapshot()))
 
 
 def median(timings: list[Timing]) -> Timing:

@@ -4,8 +4,9 @@ Used by `tests/test_browser.py` and `scripts/bench_pages.py`. A test module gets
 
     pytest_plugins = ["browser"]
 
-and then asks for `dashboard_url` (the dashboard over a small fixture store, one server per module) and
-`browser` (one Chromium per module) or `page` (a fresh tab per test, 1400×900, Vietnamese locale).
+and then asks for `dashboard_url` (the dashboard over a small fixture store, one server per module),
+`dashboard_pages` (label and URL of every page its sidebar lists), `browser` (one Chromium per module) or
+`page` (a fresh tab per test, 1400×900, Vietnamese locale).
 
 Helpers, all on a Playwright `Page` made by `new_page` (the `page` fixture is one):
 
@@ -22,7 +23,8 @@ Helpers, all on a Playwright `Page` made by `new_page` (the `page` fixture is on
   `st.plotly_chart(..., on_select="rerun")` and wait for the rerun that carries the selection.
 
 Outside pytest (scripts/bench_pages.py): `streamlit_server(script, env)`, `chromium()`, `new_page(browser)`,
-`build_fixture_db(path)`, `be_first_visitor(browser, url)`, `server_cpu_seconds(url)`, `browser_cpu_seconds()`.
+`build_fixture_db(path)`, `be_first_visitor(browser, url)`, `server_cpu_seconds(url)`,
+`browser_cpu_snapshot()`, `cpu_used(before, after)`.
 
 How "finished and drawn" is detected: every page made by `new_page` listens to the app's websocket and counts
 the `script_finished` messages the server sends (decoded with Streamlit's own protobuf classes), so a rerun is
@@ -133,24 +135,30 @@ def server_cpu_seconds(url: str) -> float:
     return _cpu_seconds(SERVER_PIDS[url])
 
 
-def browser_cpu_seconds() -> float:
-    """CPU time used so far by this process's descendants other than the Streamlit servers: Playwright's
-    driver and Chromium's processes (Linux /proc; ended processes no longer count)."""
+def browser_cpu_snapshot() -> dict[int, float]:
+    """CPU seconds used so far by each of this process's descendants other than the Streamlit servers:
+    Playwright's driver and Chromium's processes (Linux /proc). Compare two with `cpu_used`."""
     parents = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
                 parents[int(entry.name)] = int(_stat_fields(int(entry.name))[1])
     servers = set(SERVER_PIDS.values())
-    total, frontier = 0.0, [os.getpid()]
+    used, frontier = {}, [os.getpid()]
     while frontier:
         parent = frontier.pop()
         for pid, ppid in parents.items():
             if ppid == parent and pid not in servers:
                 frontier.append(pid)
                 with contextlib.suppress(OSError):
-                    total += _cpu_seconds(pid)
-    return total
+                    used[pid] = _cpu_seconds(pid)
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots by the processes alive at the second (a process that ended in
+    between, such as a closed tab's renderer, takes its last share with it)."""
+    return sum(max(seconds - before.get(pid, 0.0), 0.0) for pid, seconds in after.items())
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -401,11 +409,15 @@ def with_query(url: str, **params: str) -> str:
     return _page_url(url) + (f"?{query}" if query else "")
 
 
-def title(page) -> str:
-    """The page's title (the first h1 of the main area)."""
-    heading = page.locator('[data-testid="stMain"] h1')
-    heading.first.wait_for(state="visible", timeout=TIMEOUT_MS)
-    return heading.first.inner_text().strip()
+def title(page, timeout: float = 5_000) -> str:
+    """The page's title (the first h1 of the main area), "" when it shows none (the page is drawn already:
+    the wait only covers a late paint)."""
+    heading = page.locator('[data-testid="stMain"] h1').first
+    try:
+        heading.wait_for(state="visible", timeout=timeout)
+    except Exception:  # noqa: BLE001 - playwright's TimeoutError: no title
+        return ""
+    return heading.inner_text().strip()
 
 
 def choose_radio(page, option: str, label: str | None = None, timeout: float = TIMEOUT_MS) -> float:
@@ -535,6 +547,18 @@ def dashboard_url(browser, fixture_db: Path) -> Iterator[str]:
     with streamlit_server(ROOT / "dashboard.py", {db.DB_ENV: str(fixture_db)}) as url:
         be_first_visitor(browser, url)
         yield url
+
+
+@pytest.fixture(scope="module")
+def dashboard_pages(browser, dashboard_url: str) -> list[tuple[str, str]]:
+    """(Vietnamese label, URL) of every page of the dashboard's navigation, read from its sidebar once per
+    module; the landing page alone when the app has a single page (Streamlit then hides the navigation)."""
+    tab = new_page(browser)
+    try:
+        open_page(tab, with_query(dashboard_url, lang="vi"))
+        return nav_links(tab) or [("", dashboard_url)]
+    finally:
+        tab.context.close()
 
 
 def be_first_visitor(browser, url: str) -> None:

@@ -32,13 +32,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIETNAMESE = re.compile("[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE)
 
 
-def dashboard_pages(page, dashboard_url: str) -> list[tuple[str, str]]:
-    """(label, URL) of every page of the navigation, read from the sidebar; the landing page alone when the
-    app has a single page (Streamlit then hides the navigation)."""
-    open_page(page, with_query(dashboard_url, lang="vi"))
-    return nav_links(page) or [("", dashboard_url)]
-
-
 def slug(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1] if url.rstrip("/").count("/") > 2 else "home"
 
@@ -48,47 +41,51 @@ def headings(page) -> list[str]:
             if text.strip()]
 
 
-def test_every_page_renders(page, dashboard_url: str) -> None:
-    """Each page opens without an exception, shows a title and leaves a screenshot; all pages are tried
-    before failing, so one broken page does not hide another."""
-    pages = dashboard_pages(page, dashboard_url)
+def check_pages(page, pages: list[tuple[str, str]], visit, checks, prefix: str) -> None:
+    """For every page: `visit(url)`, no exception, a title, `checks()`, a screenshot `<prefix>-<page>.png`.
+    All pages are tried before failing, so one broken page does not hide another."""
     problems = []
     for label, url in pages:
         try:
-            open_page(page, with_query(url, lang="vi"))
+            visit(url)
             assert_no_exception(page)
-            assert title(page), "empty title"
+            assert title(page), "no title (h1)"
+            checks()
         except Exception as exc:  # noqa: BLE001 - reported together below
             problems.append(f"{label or url}: {exc}")
-        finally:
-            screenshot(page, f"vi-{slug(url)}")
+        try:
+            screenshot(page, f"{prefix}-{slug(url)}")
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"{label or url}: no screenshot: {exc}")
     assert not problems, "\n\n".join(problems)
 
 
-def test_english_labels(page, dashboard_url: str) -> None:
+def test_every_page_renders(page, dashboard_pages: list[tuple[str, str]]) -> None:
+    """Each page, opened by its link (?lang=vi), runs without an exception and shows a title."""
+    check_pages(page, dashboard_pages, lambda url: open_page(page, with_query(url, lang="vi")), lambda: None, "vi")
+
+
+def test_english_labels(page, dashboard_url: str, dashboard_pages: list[tuple[str, str]]) -> None:
     """Opened with ?lang=en, then going from page to page through the sidebar (one session, as a person
     does): every page's headings and the navigation are in English (no Vietnamese letters), and the
     navigation differs from the Vietnamese one."""
-    pages = dashboard_pages(page, dashboard_url)
+    pages = dashboard_pages
+    vietnamese_nav = [name for name, _ in pages]
     open_page(page, with_query(dashboard_url, lang="en"))
-    problems = []
-    for label, url in pages:
-        try:
-            if len(pages) > 1:
-                click_nav(page, url)
-            assert_no_exception(page)
-            assert title(page), "empty title"
-            vietnamese = [h for h in headings(page) if VIETNAMESE.search(h)]
-            assert not vietnamese, f"Vietnamese headings in English: {vietnamese}"
-            english_nav = [name for name, _ in nav_links(page)]
-            assert not [n for n in english_nav if VIETNAMESE.search(n)], f"navigation not in English: {english_nav}"
-            if len(pages) > 1:
-                assert english_nav != [name for name, _ in pages], "navigation labels do not change with ?lang=en"
-        except Exception as exc:  # noqa: BLE001 - reported together below
-            problems.append(f"{label or url}: {exc}")
-        finally:
-            screenshot(page, f"en-{slug(url)}")
-    assert not problems, "\n\n".join(problems)
+
+    def visit(url: str) -> None:
+        if len(pages) > 1:
+            click_nav(page, url)
+
+    def in_english() -> None:
+        vietnamese = [h for h in headings(page) if VIETNAMESE.search(h)]
+        assert not vietnamese, f"Vietnamese headings in English: {vietnamese}"
+        english_nav = [name for name, _ in nav_links(page)]
+        assert not [n for n in english_nav if VIETNAMESE.search(n)], f"navigation not in English: {english_nav}"
+        if len(pages) > 1:
+            assert english_nav != vietnamese_nav, "navigation labels do not change with ?lang=en"
+
+    check_pages(page, pages, visit, in_english, "en")
 
 
 def test_language_radio(page, dashboard_url: str) -> None:
