@@ -1,13 +1,25 @@
 """The KPI engine: every metric of `kpi.metrics` for a period, its groups, and its comparison periods.
 
 One grouped DuckDB query per call. The reporting windows (the period, the previous period and the same
-period a year earlier; for the month dimension, those three for every month) are bound as parameter
-lists and joined to the dossiers, each dossier is given its state in each window (received, carried over,
-resolved, on time, in progress, overdue...; DOMAIN.md §6), and every metric's numerator and denominator is
-one conditional aggregate over those flags. The states are one SQL definition (`dossier_states_sql`),
-shared with the dossier lists of `kpi.dossier_lists`. Values are always bound parameters; the only
-identifiers and SQL fragments are those of the registries (`METRICS`, `DIMENSIONS`, `COUNTS`) and two
-fixed comparison rules chosen by `on_time_by`, never text from a caller.
+period a year earlier; for the month dimension, those three for every month) become "window measure rows":
+per window, counts of dossiers (received, resolved, on time, in progress, overdue, carried over...; the
+`MEASURES`, DOMAIN.md §6) with the dimension columns, and every metric's numerator and denominator (and every
+count of `COUNTS`) is one aggregate over those rows, grouped by window and group value.
+
+- source="aggregates" (default): the rows come from the pre-aggregated tables of `kpi.aggregates`, one per
+  (window, day or month, dimension combination): a window's whole months from kpi_monthly, its other days from
+  kpi_daily, its in-progress counts at its last day and the day before its first (carried over) from the
+  month-end snapshot before that day plus the day changes since, summed per group. Each table is read once,
+  joined to the (window, day) pairs it serves, bound as parameter lists.
+- source="dossiers": the rows come from every dossier's state in each window, computed from `dossiers` by one
+  SQL definition (`dossier_states_sql`, shared with the dossier lists of `kpi.dossier_lists`): the reference
+  the aggregates are tested against (tests/test_aggregates.py), and the fallback when the aggregate tables
+  cannot be built (a read-only database from before them).
+
+Both give identical frames. A group is listed for a window when one of its dossiers counts in it. Values are
+always bound parameters; the only identifiers and SQL fragments are those of the registries (`METRICS`,
+`DIMENSIONS`, `COUNTS`, `MEASURES`) and two fixed comparison rules chosen by `on_time_by`, never text from a
+caller.
 
 Rules where DOMAIN leaves room (also in README "KPI rules"):
 
