@@ -38,7 +38,8 @@ def _at(day: int, hour: int) -> str:
 
 @st.composite
 def dossiers(draw: st.DrawFn) -> dict:
-    received = draw(st.integers(0, _SPAN))
+    # mostly around the periods tested (spring 2024, summer 2025), some anywhere in the two years
+    received = draw(st.one_of(st.integers(30, 215), st.integers(490, 640), st.integers(0, _SPAN)))
     near = st.integers(-6, 45)  # end dates may come before the received date
     moment = lambda: st.one_of(st.none(), st.tuples(near, st.integers(0, 23)).map(  # noqa: E731
         lambda d: _at(received + d[0], d[1])))
