@@ -669,7 +669,7 @@ def _aggregate_rows_sql(windows: Mapping[int, Period], state: AggregateState, *,
             ctes.append(f"{name}_sums AS (SELECT k.{column} AS key, {group_sql} AS group_value, channel, "
                         f"service_level, {sums} FROM {table} k SEMI JOIN {name} s ON k.{column} = s.key "
                         f"WHERE {prefilter(name, column, (p[-1] for p in pairs))} "
-                        "GROUP BY k.{column}, group_value, channel, service_level)".replace("{column}", column))
+                        f"GROUP BY k.{column}, group_value, channel, service_level)")
             values = {m: f"CASE WHEN s.carried THEN 0 ELSE g.{m} END" for m in opened}
             values["carried_over"] = "CASE WHEN s.carried THEN g.in_progress ELSE 0 END"
             measures = ", ".join(f"{values[m]} AS {m}" if m in values else f"0 AS {m}" for m in MEASURES)
