@@ -53,6 +53,21 @@ _TERMINAL = f"status IN {TERMINAL_STATUSES}"
 _RESOLVED = f"status IN {RESOLVED_STATUSES}"
 _DISSATISFIED = "rating IS DISTINCT FROM 'dissatisfied'"
 
+# Contributions of a relation of dossier rows (`source`, an SQL relation with the `INPUT_COLUMNS`): the whole
+# `dossiers` table for a rebuild, or the rows an import changed with a `sign` column (+1 for the new versions, -1
+# for the versions they replaced) for an incremental update (`update_aggregates`). One definition for both:
+# signed, every count is a sum of signs (all-zero rows are left out when the changes are applied).
+
+
+def _count(condition: str, signed: bool) -> str:
+    return (f"coalesce(sum(sign) FILTER (WHERE {condition}), 0)" if signed
+            else f"count(*) FILTER (WHERE {condition})")
+
+
+def _nonzero(measures: tuple[str, ...], aggregate: str = "{}") -> str:
+    return " OR ".join(f"{aggregate.format(m)} <> 0" for m in measures)
+
+
 # kpi_daily: every dossier counts on its received day and, when resolved, on its end day (`res`); the measures
 # are counts of those rows with a condition.
 _END_AT = "coalesce(finished_at, returned_at)"
@@ -76,47 +91,53 @@ _DAILY_MEASURE_SQL = {
     "resolved_days": None,  # a sum, below
     "resolved_no_due": "res AND due_at IS NULL",
 }
-_DAILY_COUNTS = ", ".join(
-    f"count(*) FILTER (WHERE {sql})::INTEGER AS {name}" if sql else
-    "coalesce(sum(date_diff('day', received_at::DATE, end_at::DATE)) FILTER (WHERE res), 0)::BIGINT "
-    "AS resolved_days"
-    for name, sql in _DAILY_MEASURE_SQL.items()
-)
-_DAILY_SQL = f"""
-INSERT INTO kpi_daily
-SELECT day, {_DIMS}, {_DAILY_COUNTS}
+
+
+def _daily_sql(source: str, signed: bool) -> str:
+    """SELECT day, dimensions, measures: the kpi_daily rows of `source`'s dossiers."""
+    days = "date_diff('day', received_at::DATE, end_at::DATE)" + (" * sign" if signed else "")
+    counts = ", ".join(
+        f"{_count(sql, signed)}::INTEGER AS {name}" if sql else
+        f"coalesce(sum({days}) FILTER (WHERE res), 0)::BIGINT AS resolved_days"
+        for name, sql in _DAILY_MEASURE_SQL.items()
+    )
+    return f"""
+SELECT day, {_DIMS}, {counts}
 FROM (
     SELECT received_at::DATE AS day, false AS res, NULL::TIMESTAMP AS end_at, *
-    FROM dossiers WHERE received_at IS NOT NULL
+    FROM {source} WHERE received_at IS NOT NULL
     UNION ALL
     SELECT end_at::DATE AS day, true AS res, *
-    FROM (SELECT {_END_AT} AS end_at, * FROM dossiers WHERE {_RESOLVED})
+    FROM (SELECT {_END_AT} AS end_at, * FROM {source} WHERE {_RESOLVED})
     WHERE end_at IS NOT NULL
 )
 GROUP BY day, {_DIMS}
-ORDER BY day
 """
 
-_SUMS = ", ".join(f"sum({m})::{'BIGINT' if m == 'resolved_days' else 'INTEGER'} AS {m}" for m in DAILY_MEASURES)
-_MONTHLY_SQL = f"""
-INSERT INTO kpi_monthly
-SELECT date_trunc('month', day)::DATE AS month, {_DIMS}, {_SUMS}
-FROM kpi_daily
+
+
+def _monthly_sql(daily: str) -> str:
+    """SELECT month, dimensions, measures: kpi_daily rows (`daily`) summed per month."""
+    sums = ", ".join(f"sum({m})::{'BIGINT' if m == 'resolved_days' else 'INTEGER'} AS {m}" for m in DAILY_MEASURES)
+    return f"""
+SELECT date_trunc('month', day)::DATE AS month, {_DIMS}, {sums}
+FROM {daily}
 GROUP BY month, {_DIMS}
-ORDER BY month
 """
+
 
 # Every dossier's in-progress intervals [start, stop): stop is the later of its received and end dates (NULL:
 # open-ended), so an interval is empty when the dossier ended on or before the day it was received. `od`/`ots`
 # start its overdue intervals (by date: the day after the due date; by timestamp: the due date; waiting for a
 # supplement: at once).
-_INTERVALS_SQL = f"""
+def _intervals_sql(source: str, signed: bool) -> str:
+    return f"""
 base AS (
-    SELECT {_DIMS}, received_at::DATE AS r,
+    SELECT {_DIMS}, {"sign" if signed else "1 AS sign"}, received_at::DATE AS r,
            (CASE WHEN {_TERMINAL} THEN {_END_AT} END)::DATE AS e,
            due_at::DATE AS due, due_at IS NULL AS no_due, {_TERMINAL} AS term,
            status = 5 AND coalesce(supplement_count, 0) > 1 AS waiting
-    FROM dossiers
+    FROM {source}
     WHERE received_at IS NOT NULL
 ),
 intervals AS (
@@ -136,11 +157,13 @@ def _event(day_sql: str, **values: str) -> str:
     return "{" + ", ".join([f"'day': {day_sql}"] + [f"'{m}': {values.get(m, '0')}" for m in OPEN_MEASURES]) + "}"
 
 
-_DELTAS_SQL = f"""
-INSERT INTO kpi_open_deltas
-WITH {_INTERVALS_SQL},
+def _deltas_sql(source: str, signed: bool) -> str:
+    """SELECT day, dimensions, changes: the kpi_open_deltas rows of `source`'s dossiers (all-zero rows left out)."""
+    weight = " * sign" if signed else ""
+    return f"""
+WITH {_intervals_sql(source, signed)},
 events AS (
-    SELECT {_DIMS}, unnest([
+    SELECT {_DIMS}, sign, unnest([
         {_event("r", open="1", overdue_day="(is_od AND od = r)::INTEGER", overdue_ts="(is_ots AND ots = r)::INTEGER",
                 open_no_due="no_due::INTEGER", open_terminal="term::INTEGER")},
         {_event("CASE WHEN is_od AND od > r THEN od END", overdue_day="1")},
@@ -150,39 +173,52 @@ events AS (
     ], recursive := true)
     FROM intervals
 )
-SELECT day, {_DIMS}, {", ".join(f"sum({m})::INTEGER AS {m}" for m in OPEN_MEASURES)}
+SELECT day, {_DIMS}, {", ".join(f"sum({m}{weight})::INTEGER AS {m}" for m in OPEN_MEASURES)}
 FROM events
 WHERE day IS NOT NULL
 GROUP BY day, {_DIMS}
-HAVING {" OR ".join(f"sum({m}) <> 0" for m in OPEN_MEASURES)}
-ORDER BY day
+HAVING {_nonzero(OPEN_MEASURES, "sum({}" + weight + ")")}
 """
+
 
 # The month ends inside every dossier's interval, up to the last snapshot ($last_month_end): the counts there are
 # the running totals of the deltas (a test checks it), computed straight from the intervals.
-_SNAPSHOTS_SQL = f"""
-INSERT INTO kpi_open_snapshots
-WITH {_INTERVALS_SQL},
+def _snapshots_sql(source: str, signed: bool) -> str:
+    """SELECT month_end, dimensions, counts: the kpi_open_snapshots rows of `source`'s dossiers."""
+    return f"""
+WITH {_intervals_sql(source, signed)},
 spans AS (
     SELECT *, least(coalesce(stop - 1, $last_month_end::DATE), $last_month_end::DATE) AS last_open
     FROM intervals
 ),
 points AS (
-    SELECT {_DIMS}, od, ots, no_due, term,
+    SELECT {_DIMS}, sign, od, ots, no_due, term,
            last_day(unnest(range(date_trunc('month', r), date_trunc('month', last_open + 1), INTERVAL 1 MONTH)))::DATE
                AS month_end
     FROM spans
     WHERE last_day(r) <= last_open
 )
-SELECT month_end, {_DIMS}, count(*)::INTEGER AS open,
-       count(*) FILTER (WHERE od <= month_end)::INTEGER AS overdue_day,
-       count(*) FILTER (WHERE ots <= month_end)::INTEGER AS overdue_ts,
-       count(*) FILTER (WHERE no_due)::INTEGER AS open_no_due,
-       count(*) FILTER (WHERE term)::INTEGER AS open_terminal
+SELECT month_end, {_DIMS}, {_count("true", signed)}::INTEGER AS open,
+       {_count("od <= month_end", signed)}::INTEGER AS overdue_day,
+       {_count("ots <= month_end", signed)}::INTEGER AS overdue_ts,
+       {_count("no_due", signed)}::INTEGER AS open_no_due,
+       {_count("term", signed)}::INTEGER AS open_terminal
 FROM points
 GROUP BY month_end, {_DIMS}
-ORDER BY month_end
 """
+
+
+# The dossier columns the aggregates read: what an import captures of the rows it changes.
+INPUT_COLUMNS = (*DIMENSION_COLUMNS, "received_at", "due_at", "finished_at", "returned_at", "status",
+                 "supplement_count", "fee_vnd", "paid_online", "digitized", "e_result", "rating")
+# An import that changes more than this share of the stored dossiers rebuilds the tables instead of updating them
+# (README, performance: a rebuild of the whole store then costs about as much).
+REBUILD_SHARE = 0.25
+# The temp tables of the rows an import changes: the stored versions it replaces, the versions it writes.
+OLD_ROWS, NEW_ROWS = "aggregate_old_rows", "aggregate_new_rows"
+_KEYS = {"kpi_daily": "day", "kpi_monthly": "month", "kpi_open_deltas": "day", "kpi_open_snapshots": "month_end"}
+_MEASURES = {"kpi_daily": DAILY_MEASURES, "kpi_monthly": DAILY_MEASURES, "kpi_open_deltas": OPEN_MEASURES,
+             "kpi_open_snapshots": OPEN_MEASURES}
 
 
 def refresh_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -195,15 +231,116 @@ def refresh_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     first, last, count = con.execute(
         "SELECT last_day(min(received_at)::DATE), last_day(max(received_at)::DATE), count(*) FROM dossiers"
     ).fetchone()
-    con.execute(_DAILY_SQL)
-    con.execute(_MONTHLY_SQL)
-    con.execute(_DELTAS_SQL)
+    con.execute(f"INSERT INTO kpi_daily {_daily_sql('dossiers', False)} ORDER BY day")
+    con.execute(f"INSERT INTO kpi_monthly {_monthly_sql('kpi_daily')} ORDER BY month")
+    con.execute(f"INSERT INTO kpi_open_deltas {_deltas_sql('dossiers', False)} ORDER BY day")
     if last is not None:
-        con.execute(_SNAPSHOTS_SQL, {"last_month_end": last})
+        con.execute(f"INSERT INTO kpi_open_snapshots {_snapshots_sql('dossiers', False)} ORDER BY month_end",
+                    {"last_month_end": last})
     con.execute("INSERT INTO aggregate_state VALUES (now()::TIMESTAMP, $count, $first, $last)",
                 {"count": count, "first": first, "last": last})
     sizes = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES}
     return {**sizes, "seconds": time.perf_counter() - started}
+
+
+def capture_changes(con: duckdb.DuckDBPyConnection, changes: int, old_rows_sql: str, new_rows_sql: str) -> bool:
+    """Before a write that replaces the dossiers `old_rows_sql` selects and writes those `new_rows_sql` selects
+    (`changes` of them, inserted or updated; both SELECT at least `INPUT_COLUMNS`): keep their columns the
+    aggregates read in temp tables, for `update_aggregates` after the write, in the same transaction. Returns
+    False, capturing nothing, when the tables will be rebuilt instead: they do not match the dossiers (never
+    built, or written outside the importer), or the write changes more than `REBUILD_SHARE` of the store."""
+    for table in (OLD_ROWS, NEW_ROWS):
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
+    row = con.execute("SELECT dossiers, (SELECT count(*) FROM dossiers) FROM aggregate_state").fetchone()
+    if row is None or row[0] != row[1] or changes > REBUILD_SHARE * row[1]:
+        return False
+    columns = ", ".join(INPUT_COLUMNS)
+    con.execute(f"CREATE TEMP TABLE {OLD_ROWS} AS SELECT {columns} FROM ({old_rows_sql})")
+    con.execute(f"CREATE TEMP TABLE {NEW_ROWS} AS SELECT {columns} FROM ({new_rows_sql})")
+    return True
+
+
+def _captured(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN ($old, $new)",
+        {"old": OLD_ROWS, "new": NEW_ROWS},
+    ).fetchone()[0] == 2
+
+
+def _merge_sql(table: str, changes: str) -> str:
+    """Add the signed rows of `changes` to `table`: matching keys (NULL dimensions match NULL) are summed, and
+    deleted when every measure becomes 0; new keys are inserted."""
+    key, measures = _KEYS[table], _MEASURES[table]
+    on = " AND ".join([f"t.{key} = c.{key}"] + [f"t.{d} IS NOT DISTINCT FROM c.{d}" for d in DIMENSION_COLUMNS])
+    columns = (key, *DIMENSION_COLUMNS, *measures)
+    return (
+        f"MERGE INTO {table} t USING {changes} c ON {on} "
+        f"WHEN MATCHED AND {' AND '.join(f't.{m} + c.{m} = 0' for m in measures)} THEN DELETE "
+        f"WHEN MATCHED THEN UPDATE SET {', '.join(f'{m} = t.{m} + c.{m}' for m in measures)} "
+        f"WHEN NOT MATCHED THEN INSERT ({', '.join(columns)}) VALUES ({', '.join(f'c.{c}' for c in columns)})"
+    )
+
+
+def update_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """After a write to `dossiers`, in its transaction: bring the aggregate tables up to date, incrementally from
+    the rows `capture_changes` kept (the contributions of the new versions minus those of the old ones, added to
+    the tables), else by `refresh_aggregates`. Returns the changed rows per table (or the rebuilt table sizes),
+    the seconds it took, and whether it was a rebuild."""
+    if not _captured(con):
+        return {**refresh_aggregates(con), "rebuilt": True}
+    started = time.perf_counter()
+    first, last = con.execute("SELECT first_month_end, last_month_end FROM aggregate_state").fetchone()
+    new_first, new_last = con.execute(
+        f"SELECT last_day(min(received_at)::DATE), last_day(max(received_at)::DATE) FROM {NEW_ROWS}").fetchone()
+    first = min(d for d in (first, new_first) if d is not None) if (first or new_first) else None
+    if last is not None and new_last is not None and new_last > last:
+        # New month ends: their snapshots hold every stored dossier still in progress there, the running totals
+        # of the deltas from the last snapshot on (before the changes, which are then added as to the others).
+        con.execute(_EXTEND_SNAPSHOTS_SQL, {"last": last, "new_last": new_last})
+    last = max(d for d in (last, new_last) if d is not None) if (last or new_last) else None
+    changes = "aggregate_changes"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {changes} AS SELECT *, 1 AS sign FROM {NEW_ROWS} "
+                f"UNION ALL SELECT *, -1 AS sign FROM {OLD_ROWS}")
+    selects = {"kpi_daily": (_daily_sql(changes, True), {}),
+               "kpi_monthly": (_monthly_sql("aggregate_change_kpi_daily"), {}),
+               "kpi_open_deltas": (_deltas_sql(changes, True), {})}
+    if last is not None:
+        selects["kpi_open_snapshots"] = (_snapshots_sql(changes, True), {"last_month_end": last})
+    sizes = {}
+    for table, (select, params) in selects.items():
+        change_table = f"aggregate_change_{table}"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {change_table} AS SELECT * FROM ({select}) "
+                    f"WHERE {_nonzero(_MEASURES[table])}", params)
+        sizes[table] = con.execute(f"SELECT count(*) FROM {change_table}").fetchone()[0]
+    for table in selects:  # after the monthly changes were summed from the daily ones
+        if sizes[table]:
+            con.execute(_merge_sql(table, f"aggregate_change_{table}"))
+    con.execute("UPDATE aggregate_state SET built_at = now()::TIMESTAMP, dossiers = (SELECT count(*) FROM dossiers), "
+                "first_month_end = $first, last_month_end = $last", {"first": first, "last": last})
+    for table in (OLD_ROWS, NEW_ROWS, changes, *(f"aggregate_change_{t}" for t in selects)):
+        con.execute(f"DROP TABLE temp.main.{table}")
+    return {**sizes, "seconds": time.perf_counter() - started, "rebuilt": False}
+
+
+# Snapshots at the month ends after $last up to $new_last: the snapshot at $last plus the deltas after it.
+_EXTEND_SNAPSHOTS_SQL = f"""
+INSERT INTO kpi_open_snapshots
+WITH ends AS (
+    SELECT last_day(unnest(range($last::DATE + 1, $new_last::DATE + 1, INTERVAL 1 MONTH)))::DATE AS month_end
+),
+parts AS (
+    SELECT e.month_end, {_DIMS}, {", ".join(OPEN_MEASURES)}
+    FROM kpi_open_snapshots s, ends e WHERE s.month_end = $last
+    UNION ALL
+    SELECT e.month_end, {_DIMS}, {", ".join(OPEN_MEASURES)}
+    FROM kpi_open_deltas d JOIN ends e ON d.day <= e.month_end WHERE d.day > $last
+)
+SELECT month_end, {_DIMS}, {", ".join(f"sum({m})::INTEGER AS {m}" for m in OPEN_MEASURES)}
+FROM parts
+GROUP BY month_end, {_DIMS}
+HAVING {_nonzero(OPEN_MEASURES, "sum({})")}
+ORDER BY month_end
+"""
 
 
 class AggregateState:
@@ -260,5 +397,6 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
     return aggregate_state(con)
 
 
-__all__ = ["DAILY_MEASURES", "DIMENSION_COLUMNS", "OPEN_MEASURES", "TABLES", "AggregateState",
-           "aggregate_state", "ensure_aggregates", "refresh_aggregates"]
+__all__ = ["DAILY_MEASURES", "DIMENSION_COLUMNS", "INPUT_COLUMNS", "OPEN_MEASURES", "REBUILD_SHARE", "TABLES",
+           "AggregateState", "aggregate_state", "capture_changes", "ensure_aggregates", "refresh_aggregates",
+           "update_aggregates"]

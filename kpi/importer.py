@@ -3,8 +3,10 @@
 Pipeline for one file: `kpi.sources` reads its rows as text into the temp table `raw_rows`; `_stage` parses every
 value by the rules of DOMAIN.md §3 (a bad required value rejects the row, a bad optional value is
 stored empty with a warning); `_merge` applies the re-import rule (an incoming row replaces the stored
-one when it is at least as advanced); when it changed any dossier, `kpi.aggregates.refresh_aggregates` rebuilds
-the KPI tables. Everything happens inside one transaction: a file that fails half-way, or a process that dies,
+one when it is at least as advanced); when it changed any dossier, `kpi.aggregates.update_aggregates` updates
+the KPI tables with the contributions of the rows written minus those of the rows replaced (captured before the
+write by `capture_changes`), or rebuilds them when the file changed a large share of the store. Everything
+happens inside one transaction: a file that fails half-way, or a process that dies,
 leaves the database exactly as before the file, KPI tables included.
 """
 
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from kpi.aggregates import refresh_aggregates
+from kpi.aggregates import capture_changes, update_aggregates
 from kpi.fields import BLANK_MEANS, FIELDS, RESOLVED_STATUSES, TERMINAL_STATUSES, VOCABULARIES, Field, parse_term
 from kpi.sources import ImportRefused, Layout, file_sha256, load_source
 
@@ -240,13 +242,19 @@ def _merge(con: duckdb.DuckDBPyConnection, import_id: int) -> dict[str, int]:
         f"FROM incoming i LEFT JOIN (SELECT *, {_TERMINAL} AS is_terminal, {_LATEST} AS latest_at FROM dossiers) d "
         f"ON d.dossier_code = i.dossier_code"
     )
+    counts = dict(con.execute("SELECT action, count(*) FROM decided GROUP BY action").fetchall())
+    if counts.get("insert", 0) + counts.get("update", 0):
+        # what the KPI aggregates need of the rows replaced and written, to update them after the write
+        capture_changes(con, counts.get("insert", 0) + counts.get("update", 0),
+                        "SELECT * FROM dossiers WHERE dossier_code IN "
+                        "(SELECT dossier_code FROM decided WHERE action = 'update')",
+                        "SELECT * FROM decided WHERE action IN ('insert', 'update')")
     con.execute("DELETE FROM dossiers WHERE dossier_code IN (SELECT dossier_code FROM decided WHERE action = 'update')")
     con.execute(
         f"INSERT INTO dossiers ({', '.join(_COLUMNS)}, import_id) SELECT {', '.join(_COLUMNS)}, $import_id "
         f"FROM decided WHERE action IN ('insert', 'update')",
         {"import_id": import_id},
     )
-    counts = dict(con.execute("SELECT action, count(*) FROM decided GROUP BY action").fetchall())
     return {
         "inserted": counts.get("insert", 0),
         "updated": counts.get("update", 0),
@@ -341,7 +349,7 @@ def ingest_file(
             counts = _merge(cur, import_id)
             if counts["inserted"] or counts["updated"]:
                 notify("aggregates", 0.8)
-                refresh_aggregates(cur)  # the KPI tables follow the dossiers, in the same transaction
+                update_aggregates(cur)  # the KPI tables follow the dossiers, in the same transaction
             rejected, warnings = _record_problems(cur, layout, import_id)
             cur.execute(
                 "UPDATE imports SET finished_at = $finished, rows_read = $rows_read, inserted = $inserted, "
