@@ -21,6 +21,10 @@ Helpers, all on a Playwright `Page` made by `new_page` (the `page` fixture is on
   rerun, check the new value stuck. `has_widget(page, label)`.
 - `click_plotly_bar(page, chart_index, bar_label)`: click one bar of a Plotly chart drawn with
   `st.plotly_chart(..., on_select="rerun")` and wait for the rerun that carries the selection.
+- `plotly_bars(page, chart_index)`: (category, label text) of every bar a Plotly chart draws.
+- `query_params(page)`: the parameters of the address the browser shows now (`location.href`).
+- `open_tab(page, label)`: show a tab of `st.tabs` (no rerun: tabs switch in the browser).
+- `grid_rows(page)`: the rows a visible `st.dataframe` has drawn, as {header: cell text}.
 
 Outside pytest (scripts/bench_pages.py): `streamlit_server(script, env)`, `chromium()`, `new_page(browser)`,
 `build_fixture_db(path)`, `be_first_visitor(browser, url)`, `server_cpu_seconds(url)`,
@@ -54,7 +58,7 @@ import urllib.request
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from urllib.parse import urlencode, urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 import pytest
 
@@ -507,6 +511,72 @@ def click_plotly_bar(page, chart_index: int, bar_label: str, *, trace: int | str
         page.mouse.click(target["x"], target["y"] + attempt)
 
     return rerun(page, click, timeout)
+
+
+def plotly_bars(page, chart_index: int, *, trace: int = 0) -> list[tuple[str, str]]:
+    """(category, label text) of every bar the `chart_index`-th Plotly chart of the page (0-based, in page
+    order) draws in its trace `trace`, top to bottom for horizontal bars (left to right otherwise). The
+    category is the bar's x value (its y value for `orientation="h"`) as text; the label is the text Plotly
+    wrote on or beside the bar (the figure's `text`), "" when it wrote none. Read from the drawn SVG (the
+    `g.point` elements and the data Plotly binds to them), so a bar the figure holds but Plotly did not
+    draw is not listed."""
+    chart = page.locator(".stPlotlyChart .js-plotly-plot").nth(chart_index)
+    chart.wait_for(state="visible")
+    return [tuple(bar) for bar in chart.evaluate(
+        """(gd, wanted) => {
+          for (const group of gd.querySelectorAll('g.trace.bars')) {
+            const cd = group.__data__;
+            const trace = cd && cd[0] && cd[0].trace;
+            if (!trace || trace.index !== wanted) continue;
+            const horizontal = trace.orientation === 'h';
+            const categories = horizontal ? trace.y : trace.x;
+            return [...group.querySelectorAll('g.point')]
+              .map(point => {
+                const r = point.querySelector('path').getBoundingClientRect();
+                const label = point.querySelector('text.bartext');
+                return [horizontal ? r.y : r.x, String(categories[point.__data__.i]),
+                        label ? label.textContent : ''];
+              })
+              .sort((a, b) => a[0] - b[0]).map(([, category, text]) => [category, text]);
+          }
+          return [];
+        }""", trace)]
+
+
+def query_params(page) -> dict[str, str]:
+    """The query parameters of the address the app shows now, decoded (the last value of a repeated key).
+    Read from `location.href`: Streamlit rewrites the address with `history` calls, which `page.url` may
+    not have caught up with."""
+    return dict(parse_qsl(urlsplit(page.evaluate("location.href")).query, keep_blank_values=True))
+
+
+def open_tab(page, label: str, nth: int = 0, timeout: float = 10_000) -> None:
+    """Show the `nth` tab labelled `label` (exactly, in page order) of the page's `st.tabs`, and wait until
+    it is selected and its panel visible. Tabs switch in the browser: no rerun."""
+    tab = page.get_by_role("tab", name=label, exact=True).nth(nth)
+    tab.click(timeout=timeout)
+    page.wait_for_function("tab => tab.getAttribute('aria-selected') === 'true'", arg=tab.element_handle(),
+                           timeout=timeout)
+    panel = tab.get_attribute("aria-controls")
+    if panel:
+        page.locator(f"[id='{panel}']").wait_for(state="visible", timeout=timeout)
+
+
+def grid_rows(page, nth: int = 0, timeout: float = 10_000) -> list[dict[str, str]]:
+    """The rows the `nth` visible `st.dataframe` of the page (0-based) has drawn, each as {column header:
+    cell text}, in order. The grid paints a canvas and keeps an accessible table of the same cells beside
+    it; like the canvas, that table only holds the rows in view (about a dozen at the default height), so
+    this is a sample of the frame's first rows, not the frame. Waits until the grid has drawn a row."""
+    grid = page.locator('[data-testid="stDataFrame"]:visible').nth(nth)
+    grid.wait_for(state="visible", timeout=timeout)
+    page.wait_for_function("grid => grid.querySelector('table[role=grid] tbody tr td')",
+                           arg=grid.element_handle(), timeout=timeout)
+    return grid.evaluate("""grid => {
+      const table = grid.querySelector('table[role=grid]');
+      const headers = [...table.querySelectorAll('thead th')].map(th => th.textContent.trim());
+      return [...table.querySelectorAll('tbody tr')].map(tr => Object.fromEntries(
+        [...tr.querySelectorAll('td')].map((td, i) => [headers[i] ?? String(i), td.textContent.trim()])));
+    }""")
 
 
 # -------------------------------------------------------------------------------------------- fixtures

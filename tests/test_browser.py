@@ -2,14 +2,26 @@
 
 Every page the sidebar navigation lists is opened, so a page added to `dashboard.py` is covered without
 touching this file. Screenshots go to test-output/screenshots/ (vi-<page>.png, en-<page>.png).
+
+The drill-down tests click a bar of the Localities and Departments rankings and check the breadcrumb, the
+address and the numbers drawn against `kpi.engine.kpi_table` over a copy of the same fixture store
+(drill-*.png).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import textwrap
+from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
+
+from kpi import db, drilldown, periods
+from kpi.engine import kpi_table
+from kpi.formatting import format_int, format_percent
+from kpi.metrics import metric
 
 pytest.register_assert_rewrite("browser")  # its helpers' asserts explain themselves, as in a test module
 from browser import (  # noqa: E402
@@ -17,8 +29,13 @@ from browser import (  # noqa: E402
     choose_radio,
     click_nav,
     click_plotly_bar,
+    grid_rows,
     nav_links,
     open_page,
+    open_tab,
+    plotly_bars,
+    query_params,
+    rerun,
     screenshot,
     streamlit_server,
     title,
@@ -143,3 +160,168 @@ def test_click_plotly_bar_returns_the_selection(page, plotly_app_url: str) -> No
     screenshot(page, "plotly-click")
     with pytest.raises(AssertionError, match="no bar"):
         click_plotly_bar(page, 0, "Cần Thơ")
+
+
+# --- drill-down -------------------------------------------------------------------------------------
+
+# A month of the fixture store (its samples: 2024 Q1, 2025 Q3, 2026 Q4) before the 1 July 2025 reform, so the
+# Localities page drills province → district → commune; the pages' default KPI, written in the address.
+DRILL_MONTH = periods.month(2024, 2)
+DRILL_METRIC = "on_time_rate"
+DRILL_QUERY = {"ky": "month", "nam": "2024", "so": "2", "chi_so": DRILL_METRIC, "lang": "vi"}
+ROOT_CRUMB = drilldown.ROOT_LABEL[0]  # "Toàn tỉnh"
+DATA_TAB, CHART_TAB = "Xem bảng số liệu", "Biểu đồ"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine_db(fixture_db: Path, tmp_path_factory) -> Path:
+    """A copy of the fixture store for the tests' own engine queries. Taken before the dashboard's server
+    opens the store (an autouse fixture is set up before the other fixtures of its scope): the server holds
+    it as DuckDB's one writer, and no other process may open a file a writer holds, not even read-only."""
+    copy = tmp_path_factory.mktemp("engine") / fixture_db.name
+    shutil.copyfile(fixture_db, copy)
+    wal = fixture_db.with_name(fixture_db.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    return copy
+
+
+def engine_ranking(path: Path, by: str, where: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
+    """What a ranking chart of DRILL_METRIC in DRILL_MONTH should show, from the engine over the store at
+    `path` (read-only): per unit drawn (the lowest-ranked RANKING_LIMIT, as the pages draw them), its value,
+    numerator and denominator written as the page writes them ("98,23%", "1.234")."""
+    assert metric(DRILL_METRIC).unit == "rate", "the expected labels are written with format_percent"
+    con = db.connect(path, read_only=True)
+    try:
+        table = kpi_table(con, DRILL_MONTH, by=by, where=where)
+    finally:
+        con.close()
+    frame = drilldown.ranking_frame(table, DRILL_METRIC, limit=drilldown.RANKING_LIMIT)
+    return {key: {"value": format_percent(value), "numerator": format_int(numerator),
+                  "denominator": format_int(denominator)}
+            for key, value, numerator, denominator in
+            zip(frame["key"], frame["value"], frame["numerator"], frame["denominator"], strict=True)}
+
+
+def crumbs(page, key: str) -> list[tuple[str, bool]]:
+    """The breadcrumb (`ui.breadcrumb(..., key=key)`): (label, clickable) of each step, in order."""
+    buttons = page.locator(f".st-key-{key} button")
+    return [(text.strip(), enabled) for text, enabled in buttons.evaluate_all(
+        "buttons => buttons.map(b => [b.innerText, !b.disabled])")]
+
+
+def crumb_button(page, key: str, label: str):
+    return page.locator(f".st-key-{key} button").filter(has_text=label).first
+
+
+def middle_unit(expected: dict[str, dict[str, str]]) -> str:
+    """A unit ranked in the middle: its bar is mid-chart, clear of the app's fixed header (in a chart as
+    tall as the window, `click_plotly_bar` scrolls the chart, not the bar, into view, and the top bar stays
+    under the header, which takes the mouse)."""
+    assert len(expected) >= 3, f"too few units to drill into: {list(expected)}"
+    return list(expected)[len(expected) // 2]
+
+
+def assert_ranking(page, expected: dict[str, dict[str, str]], what: str) -> None:
+    """The ranking chart (the page's first Plotly chart) draws exactly the `expected` units, each bar
+    labelled with the engine's value."""
+    drawn = dict(plotly_bars(page, 0))
+    assert set(drawn) == set(expected), (
+        f"{what}: the ranking draws {sorted(drawn)}, the engine ranks {sorted(expected)}")
+    wrong = {unit: (label, expected[unit]["value"]) for unit, label in drawn.items()
+             if label != expected[unit]["value"]}
+    assert not wrong, f"{what}: bar labels differ from the engine (unit: (drawn, engine)): {wrong}"
+
+
+def assert_data_tab(page, expected: dict[str, dict[str, str]], what: str) -> None:
+    """The ranking's data tab: every row it has drawn (the first dozen or so) holds the engine's value,
+    numerator and denominator of its unit. Leaves the chart tab shown."""
+    open_tab(page, DATA_TAB)
+    try:
+        rows = grid_rows(page)
+    finally:
+        open_tab(page, CHART_TAB)
+    assert rows, f"{what}: the data tab shows no row"
+    columns = {"value": "Giá trị", "numerator": "Tử số", "denominator": "Mẫu số"}
+    wrong = []
+    for row in rows:
+        unit = row.get("Đơn vị")
+        assert unit in expected, f"{what}: the data tab lists {unit!r}, which the engine does not rank: {row}"
+        shown = {name: row.get(header) for name, header in columns.items()}
+        if shown != expected[unit]:
+            wrong.append(f"{unit}: shown {shown}, engine {expected[unit]}")
+    assert not wrong, f"{what}: data tab rows differ from the engine:\n" + "\n".join(wrong)
+
+
+def sidebar_choice(page, label: str) -> str:
+    """The value a sidebar selectbox shows."""
+    return page.get_by_role("combobox", name=label, exact=True).first.input_value()
+
+
+def test_drill_down_localities(page, dashboard_url: str, engine_db: Path) -> None:
+    """Localities, February 2024 (districts still exist): a click on a district's bar drills into its
+    communes (breadcrumb "Toàn tỉnh › <district>", huyen=<district> in the address, the sidebar's district
+    filter set, the communes ranked with the engine's numbers); the breadcrumb's "Toàn tỉnh" goes back."""
+    districts = engine_ranking(engine_db, "district")
+    district = middle_unit(districts)
+    communes = engine_ranking(engine_db, "commune", {"district": district})
+    assert communes, f"the engine ranks no commune of {district}"
+
+    open_page(page, with_query(urljoin(dashboard_url, "dia-ban"), **DRILL_QUERY))
+    assert_no_exception(page)
+    assert title(page) == "Địa bàn"
+    assert crumbs(page, "dia-ban-crumbs") == [(ROOT_CRUMB, False)]
+    assert "huyen" not in query_params(page)
+    assert_ranking(page, districts, "province view")
+    screenshot(page, "drill-1-province")
+
+    click_plotly_bar(page, 0, district)
+    assert_no_exception(page)
+    assert crumbs(page, "dia-ban-crumbs") == [(ROOT_CRUMB, True), (district, False)]
+    params = query_params(page)
+    assert params.get("huyen") == district, f"address after the drill: {page.evaluate('location.href')}"
+    assert {k: params.get(k) for k in DRILL_QUERY} == DRILL_QUERY, "the drill changed the period or the KPI"
+    assert sidebar_choice(page, "Quận/Huyện") == district
+    assert [h for h in headings(page) if h.startswith("Xếp hạng xã/phường ")], headings(page)
+    assert_ranking(page, communes, f"communes of {district}")
+    screenshot(page, "drill-2-district")
+    assert_data_tab(page, communes, f"communes of {district}")
+    assert_no_exception(page)
+
+    rerun(page, crumb_button(page, "dia-ban-crumbs", ROOT_CRUMB).click)
+    assert_no_exception(page)
+    assert crumbs(page, "dia-ban-crumbs") == [(ROOT_CRUMB, False)]
+    params = query_params(page)
+    assert "huyen" not in params, f"address after going back: {page.evaluate('location.href')}"
+    assert {k: params.get(k) for k in DRILL_QUERY} == DRILL_QUERY
+    assert sidebar_choice(page, "Quận/Huyện") == "Tất cả"
+    assert [h for h in headings(page) if h.startswith("Xếp hạng quận/huyện ")], headings(page)
+    assert_ranking(page, districts, "province view after going back")
+    screenshot(page, "drill-3-back")
+
+
+def test_drill_down_departments(page, dashboard_url: str, engine_db: Path) -> None:
+    """Departments, February 2024: the agencies of the provincial level (the page's default level) ranked
+    with the engine's numbers; a click on an agency's bar puts it in the breadcrumb, the address
+    (don_vi=<agency>) and the sidebar's department filter, and ranks its sectors."""
+    agencies = engine_ranking(engine_db, "agency", {"agency_level": "province"})
+    agency = middle_unit(agencies)
+    sectors = engine_ranking(engine_db, "sector", {"agency": agency})
+    assert sectors, f"the engine ranks no sector of {agency}"
+
+    open_page(page, with_query(urljoin(dashboard_url, "so-nganh"), **DRILL_QUERY))
+    assert_no_exception(page)
+    assert title(page) == "Sở, ngành"
+    assert crumbs(page, "so-nganh-crumbs") == [(ROOT_CRUMB, False)]
+    assert_ranking(page, agencies, "agencies")
+    screenshot(page, "drill-departments-1")
+
+    click_plotly_bar(page, 0, agency)
+    assert_no_exception(page)
+    assert crumbs(page, "so-nganh-crumbs") == [(ROOT_CRUMB, True), (agency, False)]
+    params = query_params(page)
+    assert params.get("don_vi") == agency, f"address after the drill: {page.evaluate('location.href')}"
+    assert {k: params.get(k) for k in DRILL_QUERY} == DRILL_QUERY, "the drill changed the period or the KPI"
+    assert sidebar_choice(page, "Sở, ngành, đơn vị") == agency
+    assert_ranking(page, sectors, f"sectors of {agency}")
+    screenshot(page, "drill-departments-2")
