@@ -22,9 +22,17 @@ date < t, by timestamp = due timestamp before the end of day t (due date <= t), 
 after more than one supplement request; open_terminal = in progress with a terminal status, which holds for a
 terminal dossier without end date and for one whose end date is after t.
 
-`refresh_aggregates` rebuilds everything from `dossiers` inside the caller's transaction (the importer's per-file
-transaction, so a failed import leaves the tables as they were). `ensure_aggregates` is what the engine calls: it
-builds the tables once in a database that never had them (an older file), and says whether they can be used.
+Every table is a sum over dossiers, so the tables of a store are the sum of the contributions of its dossiers,
+computed by one SQL per table over any relation of dossier rows (`_daily_sql`, `_deltas_sql`, ... with a `source`).
+The importer keeps them current in its per-file transaction (a failed import leaves them as they were): before
+its write, `capture_changes` copies the stored versions it will replace and the versions it will write; after it,
+`update_aggregates` computes the contributions of the new versions with sign +1 and of the old ones with sign -1,
+summed per key, and adds them to the tables (MERGE INTO: keys matched with NULL dimensions equal, new keys
+inserted, rows whose measures all became 0 deleted). When later month ends appear, their snapshots are first
+extended from the last one plus the deltas after it. `refresh_aggregates` rebuilds everything from `dossiers`
+instead: for a file that changes more than `REBUILD_SHARE` of the store, and for tables that do not match the
+dossiers. `ensure_aggregates` is what the engine calls: it builds the tables once in a database that never had
+them (an older file), and says whether they can be used.
 """
 
 from __future__ import annotations

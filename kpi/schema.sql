@@ -82,8 +82,8 @@ CREATE TABLE IF NOT EXISTS import_warnings (
     reason       VARCHAR NOT NULL
 );
 
--- Pre-aggregated KPI tables, rebuilt from `dossiers` by kpi/aggregates.py (`refresh_aggregates`) inside every
--- import's transaction. Their dimension columns are the dossier columns the engine groups, filters and scopes
+-- Pre-aggregated KPI tables, kept by kpi/aggregates.py inside every import's transaction (`update_aggregates`:
+-- the changed dossiers' contributions added, or `refresh_aggregates`: rebuilt from `dossiers`). Their dimension columns are the dossier columns the engine groups, filters and scopes
 -- by (province ... service_level), so the same SQL runs on them; measures are counts of dossiers.
 
 -- Per (day, dimensions): dossiers received that day (received_at) and resolved that day (status 9/10 whose end
@@ -153,8 +153,9 @@ CREATE TABLE IF NOT EXISTS kpi_open_snapshots (
     open_terminal  INTEGER NOT NULL
 );
 
--- When the tables above were last built, from how many dossiers, and the month ends the snapshots cover
--- (NULL for an empty store). No row: never built (a database from before these tables).
+-- When the tables above were last built or updated, from how many dossiers (they match the store while this is
+-- its count), and the month ends the snapshots cover (NULL for an empty store). No row: never built (a database
+-- from before these tables).
 CREATE TABLE IF NOT EXISTS aggregate_state (
     built_at         TIMESTAMP NOT NULL,
     dossiers         BIGINT    NOT NULL,
