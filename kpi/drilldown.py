@@ -40,6 +40,7 @@ RANKING_LIMIT = 40  # bars drawn unless the user asks for every unit: the lowest
 HEATMAP_MONTHS = 12
 SLOWEST_TOP = 15
 RECEIVED_METRIC = "online_dossier_rate"  # its denominator is the dossiers received in the period
+SLOWEST_METRIC = "avg_days_to_resolve"  # what slowest_procedures reads of a table by procedure
 _NAME_CHARS = 60  # a procedure's name is cut after this many characters in labels
 
 # Plural headings of each level, for titles ("Xếp hạng quận/huyện").
@@ -432,7 +433,7 @@ def slowest_procedures(table: pd.DataFrame, promised: pd.DataFrame, names: Mappi
     avg_days_to_resolve) most exceed their promised days (`promised_days`). Columns: key (code), group
     (label), resolved, avg_days, promised_days, over_days (average - promised), ratio (average / promised;
     None when the promise is 0 days)."""
-    rows = table[(table["metric"] == "avg_days_to_resolve") & table["group"].notna() & table["value"].notna()]
+    rows = table[(table["metric"] == SLOWEST_METRIC) & table["group"].notna() & table["value"].notna()]
     merged = rows[["group", "value", "denominator"]].merge(
         promised[["procedure", "promised_days"]], left_on="group", right_on="procedure", how="inner")
     frame = pd.DataFrame({

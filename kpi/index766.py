@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from kpi.aggregates import ensure_aggregates
 from kpi.engine import (
     _SCOPE_SQL,
     Scope,
@@ -33,6 +34,7 @@ from kpi.engine import (
     dimension,
     dimension_params,
     kpi_table,
+    received_rows_sql,
 )
 from kpi.periods import Period
 
@@ -193,21 +195,38 @@ GROUP BY label, group_value
 """
 
 
+# The same from the KPI aggregates: the rows counting dossiers received in each window hold the procedure,
+# service level and channel of those dossiers, so the distinct procedures among them are the same.
+_SHARES_AGGREGATE_QUERY = """{rows_sql}SELECT ($w_label::VARCHAR[])[wid + 1] AS label, {group_sql} AS group_value,
+    {aggregates}
+FROM received_rows
+GROUP BY label, group_value
+"""
+
+
 def _shares(con: duckdb.DuckDBPyConnection, period: Period, by: str | None,
             where: Mapping[str, object] | None, scope: Scope | None) -> dict[str | None, dict[str, int]]:
-    """num__/den__ of every share of SHARES per group key (as kpi_table names its groups)."""
+    """num__/den__ of every share of SHARES per group key (as kpi_table names its groups), from the KPI
+    aggregates when they match the dossiers, else from `dossiers`."""
     windows = [(p.start.strftime("%Y-%m"), p) for p in period.months()] if by == "month" else [(None, period)]
     group_sql = "NULL::VARCHAR" if by in (None, "month") else f"CAST({dimension(by).sql} AS VARCHAR)"
     where_sql, params = _where_sql(where, period)
     aggregates = []
     for s in SHARES:
         aggregates += [f"{s.numerator_sql} AS num__{s.id}", f"{s.denominator_sql} AS den__{s.id}"]
-    sql = _SHARES_QUERY.format(group_sql=group_sql, scope_sql=_SCOPE_SQL, where_sql=where_sql,
-                               aggregates=", ".join(aggregates))
+    if ensure_aggregates(con) is not None:
+        rows_sql, rows_params = received_rows_sql({i: p for i, (_, p) in enumerate(windows)},
+                                                  filter_sql=f"{_SCOPE_SQL} AND {where_sql}")
+        params.update(rows_params)
+        sql = _SHARES_AGGREGATE_QUERY.format(rows_sql=rows_sql, group_sql=group_sql, aggregates=", ".join(aggregates))
+        params.update(w_label=[label for label, _ in windows])
+    else:
+        sql = _SHARES_QUERY.format(group_sql=group_sql, scope_sql=_SCOPE_SQL, where_sql=where_sql,
+                                   aggregates=", ".join(aggregates))
+        params.update(w_label=[label for label, _ in windows], w_from=[p.start for _, p in windows],
+                      w_to=[p.end for _, p in windows])
     params.update(_scope_params(scope))
     params.update(dimension_params(by))
-    params.update(w_label=[label for label, _ in windows], w_from=[p.start for _, p in windows],
-                  w_to=[p.end for _, p in windows])
     out: dict[str | None, dict[str, int]] = {}
     for record in con.cursor().execute(sql, params).df().to_dict("records"):
         key = _clean(record["label"]) if by in (None, "month") else _clean(record["group_value"])

@@ -125,24 +125,22 @@ def wide_table(frame: pd.DataFrame, sort_metric: str = HEADLINE_METRICS[0],
     if total is not None and not total.empty:
         parts.insert(0, total.assign(group=total_label))
     long = pd.concat(parts, ignore_index=True) if len(parts) > 1 else frame.copy()
-    order = {}
-    for _, record in long.loc[long["metric"] == sort_metric].iterrows():
-        order[record["group"]] = record["rank"]
+    sorting = long["metric"] == sort_metric
+    order = dict(zip(long.loc[sorting, "group"], long.loc[sorting, "rank"], strict=True))  # the last row wins
     groups = list(dict.fromkeys(long["group"]))
     first = [total_label] if total is not None and not total.empty else []
     rest = sorted((g for g in groups if g not in first),
                   key=lambda g: (pd.isna(order.get(g)), 0 if pd.isna(order.get(g)) else order[g], g is None, g or ""))
+    records: dict[tuple[object, str], tuple] = {}  # (group, metric) -> its WIDE_PARTS, the first row wins
+    for key in zip(long["group"], long["metric"], *(long[part] for part in WIDE_PARTS), strict=True):
+        records.setdefault(key[:2], key[2:])
     rows = []
-    indexed = long.set_index(["group", "metric"], drop=False)
     for group in first + rest:
         row: dict[str, object] = {"group": group}
         for m in HEADLINE_METRICS:
-            key = (group, m)
-            record = indexed.loc[key] if key in indexed.index else None
-            if isinstance(record, pd.DataFrame):
-                record = record.iloc[0]
-            for part in WIDE_PARTS:
-                row[wide_column(m, part)] = None if record is None else _plain(record[part])
+            record = records.get((group, m))
+            for i, part in enumerate(WIDE_PARTS):
+                row[wide_column(m, part)] = None if record is None else _plain(record[i])
         rows.append(row)
     for row in rows:
         row["group"] = unknown_label if row["group"] is None else row["group"]

@@ -18,8 +18,9 @@ import duckdb
 import pandas as pd
 
 from kpi import views
+from kpi.aggregates import ensure_aggregates
 from kpi.db import SAMPLE_DIR, dossier_count
-from kpi.engine import DATA_QUALITY_COUNTS, dossier_counts
+from kpi.engine import DATA_QUALITY_COUNTS, dossier_counts, received_rows_sql
 from kpi.importer import FileOutcome, ImportResult, ingest_file
 from kpi.periods import Period
 from kpi.sources import ImportRefused
@@ -36,7 +37,13 @@ def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
 
 
 def dossiers_by_month(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Dossiers received per month and channel: month, channel, dossiers."""
+    """Dossiers received per month and channel: month, channel, dossiers (from the KPI aggregates when they
+    match the dossiers: kpi_monthly counts them by received month and channel)."""
+    if ensure_aggregates(con) is not None:
+        return con.execute(
+            "SELECT month, channel, CAST(sum(received) AS BIGINT) AS dossiers FROM kpi_monthly WHERE received > 0 "
+            "GROUP BY ALL ORDER BY month, channel"
+        ).df()
     return con.execute(
         "SELECT date_trunc('month', received_at)::DATE AS month, channel, count(*) AS dossiers "
         "FROM dossiers GROUP BY ALL ORDER BY month, channel"
@@ -209,12 +216,18 @@ def unknown_units(con: duckdb.DuckDBPyConnection, period: Period,
     """Dossiers received in the period (under the filters) without an agency name, and without a province
     or commune."""
     where_sql, params = views.filter_sql(where)
-    params.update({"from": period.start, "to": period.end})
-    agency, locality = con.execute(
-        "SELECT count(*) FILTER (WHERE nullif(trim(agency_name), '') IS NULL), "
-        "count(*) FILTER (WHERE nullif(trim(province), '') IS NULL OR nullif(trim(commune), '') IS NULL) "
-        f"FROM dossiers WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY AND {where_sql}",
-        params).fetchone()
+    if ensure_aggregates(con) is not None:  # the same counts from the KPI aggregates' received rows
+        rows_sql, rows_params = received_rows_sql({0: period}, filter_sql=where_sql)
+        params.update(rows_params)
+        sql = (f"{rows_sql}SELECT coalesce(sum(received) FILTER (WHERE nullif(trim(agency_name), '') IS NULL), 0), "
+               "coalesce(sum(received) FILTER (WHERE nullif(trim(province), '') IS NULL "
+               "OR nullif(trim(commune), '') IS NULL), 0) FROM received_rows")
+    else:
+        params.update({"from": period.start, "to": period.end})
+        sql = ("SELECT count(*) FILTER (WHERE nullif(trim(agency_name), '') IS NULL), "
+               "count(*) FILTER (WHERE nullif(trim(province), '') IS NULL OR nullif(trim(commune), '') IS NULL) "
+               f"FROM dossiers WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY AND {where_sql}")
+    agency, locality = con.execute(sql, params).fetchone()
     return {"unknown_agency": int(agency), "unknown_locality": int(locality)}
 
 
@@ -230,6 +243,16 @@ def coverage(con: duckdb.DuckDBPyConnection, months: int = 24, *, level: str | N
     None: all) under the filters. Columns agency, agency_level, month ("YYYY-MM"), dossiers; months
     without a dossier have no row."""
     where_sql, params = views.filter_sql(where)
+    if ensure_aggregates(con) is not None:  # the same counts from kpi_monthly (whole months, received month)
+        window = coverage_months(con, months, last_day)
+        params.update({"level": level, "first": f"{window[0]}-01" if window else None,
+                       "last": f"{window[-1]}-01" if window else None})
+        return con.execute(
+            "SELECT coalesce(nullif(trim(agency_name), ''), '?') AS agency, any_value(agency_level) AS agency_level, "
+            "strftime(month, '%Y-%m') AS month, CAST(sum(received) AS BIGINT) AS dossiers FROM kpi_monthly "
+            "WHERE month BETWEEN $first::DATE AND $last::DATE AND received > 0 "
+            f"AND ($level IS NULL OR agency_level = $level) AND {where_sql} "
+            "GROUP BY agency, kpi_monthly.month ORDER BY agency, month", params).df()
     params.update({"months": months, "level": level, "last": last_day})
     return con.execute(
         "WITH bounds AS (SELECT date_trunc('month', coalesce($last::DATE, max(received_at)::DATE)) AS last_month "
@@ -268,7 +291,15 @@ def coverage_gaps(frame: pd.DataFrame, months: Sequence[str]) -> pd.DataFrame:
 
 
 def coverage_months(con: duckdb.DuckDBPyConnection, months: int = 24, last_day: date | None = None) -> list[str]:
-    """The window of `coverage`: "YYYY-MM" of the `months` months ending with the newest data month."""
+    """The window of `coverage`: "YYYY-MM" of the `months` months ending with the month of `last_day` (default:
+    the newest data month)."""
+    if last_day is None and ensure_aggregates(con) is not None:
+        last_day = views.data_span(con)["last_day"]  # the newest received day, from the aggregates
+        if last_day is None:
+            return []
+    if last_day is not None:
+        index = last_day.year * 12 + last_day.month - 1
+        return [f"{(index - i) // 12:04d}-{(index - i) % 12 + 1:02d}" for i in range(months - 1, -1, -1)]
     rows = con.execute(
         "WITH bounds AS (SELECT date_trunc('month', coalesce($last::DATE, max(received_at)::DATE)) AS last_month "
         "FROM dossiers) SELECT strftime(last_month - to_months(i), '%Y-%m') FROM bounds, range($months) t(i) "

@@ -8,6 +8,9 @@ Pages import this and the Streamlit-free package; they hold no SQL and no reshap
 from __future__ import annotations
 
 import importlib
+import os
+import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -91,6 +94,7 @@ def data_version() -> tuple[str, int]:
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple) -> object:
     function = getattr(importlib.import_module(module), name)
+    _computed[0] += 1
     cur = connection()
     try:
         return function(cur, *args, **dict(kwargs))
@@ -98,10 +102,26 @@ def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwarg
         cur.close()
 
 
+PROFILE_ENV = "EGOV_KPI_PROFILE"  # "1": time every query() call (stderr and PROFILE_LOG)
+PROFILE_LOG: list[dict[str, object]] = []  # with EGOV_KPI_PROFILE=1: function, arguments, seconds, cached
+_computed = [0]  # how many times _cached ran its function (a cache miss) in this process
+
+
 def query(function: Callable, *args: object, **kwargs: object) -> object:
     """Call a package query `function(con, *args, **kwargs)` through the cache, keyed by database, data
-    version, function and arguments (arguments must be hashable or plain data)."""
-    return _cached(data_version(), function.__module__, function.__name__, args, tuple(sorted(kwargs.items())))
+    version, function and arguments (arguments must be hashable or plain data). With EGOV_KPI_PROFILE=1
+    every call's seconds (and whether it was computed or cached) go to stderr and PROFILE_LOG."""
+    items = tuple(sorted(kwargs.items()))
+    if os.environ.get(PROFILE_ENV) != "1":
+        return _cached(data_version(), function.__module__, function.__name__, args, items)
+    started, computed = time.perf_counter(), _computed[0]
+    result = _cached(data_version(), function.__module__, function.__name__, args, items)
+    record = {"function": f"{function.__module__}.{function.__name__}", "args": args, "kwargs": dict(items),
+              "seconds": time.perf_counter() - started, "computed": _computed[0] > computed}
+    PROFILE_LOG.append(record)
+    print(f"[query] {record['seconds']:7.3f} s {'computed' if record['computed'] else 'cached  '} "
+          f"{record['function']}{args!r} {dict(items)!r}"[:300], file=sys.stderr)
+    return result
 
 
 def clear_cache() -> None:
@@ -291,13 +311,31 @@ def data_table(frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, ke
     downloads(frame.rename(columns=headers), key=key, file_stem=file_stem)
 
 
-def downloads(frame: pd.DataFrame, *, key: str, file_stem: str) -> None:
-    """CSV and Excel downloads of a frame, side by side."""
+def downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, file_stem: str) -> None:
+    """CSV and Excel downloads of a frame (or of the frame a callable returns), side by side. The files are
+    written when a button is clicked (Streamlit's deferred download), not on every run of the page."""
+    make = frame if callable(frame) else (lambda: frame)
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("Tải CSV", "Download CSV"), exports.csv_bytes(frame), file_name=f"{file_stem}.csv",
+    left.download_button(t("Tải CSV", "Download CSV"), lambda: exports.csv_bytes(make()), file_name=f"{file_stem}.csv",
                          mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
-    right.download_button(t("Tải Excel", "Download Excel"), exports.xlsx_bytes(frame), file_name=f"{file_stem}.xlsx",
-                          mime=exports.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore", icon=":material/download:")
+    right.download_button(t("Tải Excel", "Download Excel"), lambda: exports.xlsx_bytes(make()),
+                          file_name=f"{file_stem}.xlsx", mime=exports.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore",
+                          icon=":material/download:")
+
+
+def deferred_query(function: Callable, *args: object, **kwargs: object) -> Callable[[], object]:
+    """`function(con, *args, **kwargs)` as a callable run later, outside the page's run (a deferred download
+    runs on its own thread when clicked): on a cursor of the store in use now, without the query cache."""
+    path = str(db.default_db_path())
+
+    def run() -> object:
+        cur = _connection(path).cursor()
+        try:
+            return function(cur, *args, **kwargs)
+        finally:
+            cur.close()
+
+    return run
 
 
 def formatted_table(shown: pd.DataFrame, raw: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str,

@@ -10,12 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 
 from kpi import periods
-from kpi.engine import AFTER_REFORM, BEFORE_REFORM, DIMENSION_BY_ID, dimension_params, hierarchy_for
+from kpi.aggregates import ensure_aggregates
+from kpi.engine import (
+    AFTER_REFORM,
+    BEFORE_REFORM,
+    DIMENSION_BY_ID,
+    dimension_params,
+    hierarchy_for,
+    received_rows_sql,
+)
 from kpi.periods import Period
 
 # The KPIs a steering committee asks for first: Overview tiles and the monthly review's columns.
@@ -141,9 +149,21 @@ class Selection:
 
 def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The first and last received day in the store, its dossier count, the last import's finish time and
-    the years with data (newest first)."""
-    first, last, count = con.execute(
-        "SELECT min(received_at)::DATE, max(received_at)::DATE, count(*) FROM dossiers").fetchone()
+    the years with data (newest first). Read from the KPI aggregates when they match the dossiers (the
+    first and last received months are recorded with them: two small day lookups), else from `dossiers`."""
+    state = ensure_aggregates(con)
+    if state is None:
+        first, last, count = con.execute(
+            "SELECT min(received_at)::DATE, max(received_at)::DATE, count(*) FROM dossiers").fetchone()
+    elif state.first_month_end is None:  # an empty store
+        first, last, count = None, None, 0
+    else:
+        first, last, count = con.execute(
+            "SELECT (SELECT min(day) FROM kpi_daily WHERE day BETWEEN $first_from AND $first_to AND received > 0), "
+            "(SELECT max(day) FROM kpi_daily WHERE day BETWEEN $last_from AND $last_to AND received > 0), "
+            "(SELECT dossiers FROM aggregate_state)",
+            {"first_from": state.first_month_end.replace(day=1), "first_to": state.first_month_end,
+             "last_from": state.last_month_end.replace(day=1), "last_to": state.last_month_end}).fetchone()
     last_import = con.execute("SELECT max(finished_at) FROM imports").fetchone()[0]
     years = list(range(last.year, first.year - 1, -1)) if first and last else []
     return {"first_day": first, "last_day": last, "dossiers": count, "last_import_at": last_import,
@@ -173,12 +193,17 @@ def filter_choices(con: duckdb.DuckDBPyConnection, dimension_id: str, period: Pe
     dim = DIMENSION_BY_ID[dimension_id]
     where_sql, params = _filter_sql(where or {})
     params.update(dimension_params(dimension_id))
-    params.update({"from": period.start, "to": period.end})
-    rows = con.execute(
-        f"SELECT DISTINCT CAST({dim.sql} AS VARCHAR) AS v FROM dossiers "
-        f"WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY AND {where_sql} AND v IS NOT NULL "
-        "ORDER BY v", params).fetchall()
-    return [r[0] for r in rows]
+    if ensure_aggregates(con) is not None:  # the same values from the KPI aggregates' received rows
+        rows_sql, rows_params = received_rows_sql({0: period}, filter_sql=where_sql)
+        params.update(rows_params)
+        sql = (f"{rows_sql}SELECT DISTINCT CAST({dim.sql} AS VARCHAR) AS v FROM received_rows WHERE v IS NOT NULL "
+               "ORDER BY v")
+    else:
+        params.update({"from": period.start, "to": period.end})
+        sql = (f"SELECT DISTINCT CAST({dim.sql} AS VARCHAR) AS v FROM dossiers "
+               f"WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY AND {where_sql} AND v IS NOT NULL "
+               "ORDER BY v")
+    return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
 def freshness(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
@@ -189,14 +214,26 @@ def freshness(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str
     today = today or date.today()
     span = data_span(con)
     where_sql, params = _filter_sql({k: v for k, v in (where or {}).items() if k not in ("district", "commune")})
-    params.update({"from": period.start, "to": period.end})
-    missing = [r[0] for r in con.execute(
-        "SELECT agency_name FROM dossiers "
-        f"WHERE agency_name IS NOT NULL AND {where_sql} GROUP BY agency_name "
-        # units that were receiving around the period (first dossier before its end, last after its start)
-        "HAVING min(received_at) < $to + INTERVAL 1 DAY AND max(received_at) >= $from "
-        "AND count(*) FILTER (WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY) = 0 "
-        "ORDER BY agency_name", params).fetchall()]
+    if ensure_aggregates(con) is not None:
+        # the same units from the KPI aggregates: none received in the period, some before it and some after it
+        windows = {1: period}
+        if span["first_day"] is not None and span["first_day"] < period.start:
+            windows[0] = Period(span["first_day"], period.start - timedelta(days=1))
+        if span["last_day"] is not None and span["last_day"] > period.end:
+            windows[2] = Period(period.end + timedelta(days=1), span["last_day"])
+        rows_sql, rows_params = received_rows_sql(windows, filter_sql=f"agency_name IS NOT NULL AND {where_sql}")
+        params.update(rows_params)
+        sql = (f"{rows_sql}SELECT agency_name FROM received_rows GROUP BY agency_name "
+               "HAVING bool_or(wid = 0) AND bool_or(wid = 2) AND NOT bool_or(wid = 1) ORDER BY agency_name")
+    else:
+        params.update({"from": period.start, "to": period.end})
+        sql = ("SELECT agency_name FROM dossiers "
+               f"WHERE agency_name IS NOT NULL AND {where_sql} GROUP BY agency_name "
+               # units that were receiving around the period (first dossier before its end, last after its start)
+               "HAVING min(received_at) < $to + INTERVAL 1 DAY AND max(received_at) >= $from "
+               "AND count(*) FILTER (WHERE received_at >= $from AND received_at < $to + INTERVAL 1 DAY) = 0 "
+               "ORDER BY agency_name")
+    missing = [r[0] for r in con.execute(sql, params).fetchall()]
     last_day = span["last_day"]
     age = (today - last_day).days if last_day else None
     return {

@@ -122,6 +122,6 @@ ui.data_table(rows, review.LIST_LABELS, key="review-list", terms={"status": "sta
               file_stem=f"ho_so_qua_han_trang_{page}_{month.start:%Y_%m}")
 st.caption(t(f"Tải toàn bộ {format_int(count)} hồ sơ của đơn vị:",
              f"Download all {format_int(count)} dossiers of the unit:"))
-everything = ui.query(review.chase_list, month, where=where, limit=count)
-ui.downloads(review.headed(everything, review.LIST_LABELS, lang), key="review-list-all",
+everything = ui.deferred_query(review.chase_list, month, where=where, limit=count)  # read when clicked
+ui.downloads(lambda: review.headed(everything(), review.LIST_LABELS, lang), key="review-list-all",
              file_stem=f"ho_so_qua_han_{month.start:%Y_%m}")

@@ -5,21 +5,24 @@ month heat map and a bubble map of communes on the bundled coordinates."""
 import streamlit as st
 
 from kpi import charts, drilldown, ui, views
-from kpi.engine import kpi_table, kpi_value
+from kpi.engine import kpi_table, kpi_tables, kpi_value
 from kpi.metrics import metric
 
 selection = ui.filters()
 ui.page_header("Địa bàn", "Localities", selection)
 selection = drilldown.with_procedure(selection, ui.remembered("procedure"))
 period, where, lang = selection.period, selection.where, ui.lang()
-provinces = ui.query(views.filter_choices, "province", period)
-names = ui.query(drilldown.procedure_names)
+provinces = ui.query(views.filter_choices, "province", period, {})  # the sidebar's own query (cached)
+level = drilldown.locality_child(selection, provinces)
+# procedure names label the procedure ranking and a chosen procedure's breadcrumb step only
+names = ui.query(drilldown.procedure_names) if level == "procedure" or "procedure" in where else {}
 
 metric_id = ui.metric_choice(key="dia-ban-metric")
 m = metric(metric_id)
+# the KPIs the ranking and the map show: the chosen one, and the dossiers received (the bubbles' size)
+shown = tuple(dict.fromkeys((metric_id, drilldown.RECEIVED_METRIC)))
 st.caption(":material/account_tree: " + ui.t(*drilldown.hierarchy_note(period)))
 ui.breadcrumb(drilldown.breadcrumb(selection, drilldown.locality_path(period), names), key="dia-ban-crumbs")
-level = drilldown.locality_child(selection, provinces)
 
 if not provinces:
     ui.no_data("không có hồ sơ nào tiếp nhận trong kỳ đã chọn.", "no dossier was received in the chosen period.")
@@ -29,7 +32,7 @@ elif level == drilldown.DOSSIERS:
     ui.dossier_list(period, where, key="dia-ban-dossiers", file_stem="ho-so-tre-han")
 else:
     heading = drilldown.LEVEL_LABELS[level]
-    table = ui.query(kpi_table, period, by=level, where=where)
+    table = ui.query(kpi_table, period, by=level, where=where, metrics=shown)
     show_all = st.toggle(ui.t("Hiện tất cả đơn vị", "Show every unit"), key=f"dia-ban-all-{level}")
     ranking = drilldown.ranking_frame(table, metric_id, names=names if level == "procedure" else None,
                                       limit=None if show_all else drilldown.RANKING_LIMIT)
@@ -54,7 +57,7 @@ else:
 
         st.subheader(ui.t(f"{m.label_vi} theo tháng và {heading[0]}", f"{m.label_en} by month and {heading[1]}"))
         months, cut = drilldown.heatmap_months(period, level)
-        tables = [ui.query(kpi_table, month, by=level, where=where) for month in months]
+        tables = ui.query(kpi_tables, tuple(months), by=level, where=where, metrics=(metric_id,))  # one query
         cells = drilldown.unit_month_frame(tables, months, metric_id, ranking)
         st.caption(ui.t(
             f"Các tháng {months[0].label('vi')} – {months[-1].label('vi')}; các {heading[0]} của biểu đồ xếp hạng; "
@@ -70,7 +73,8 @@ else:
             ui.no_data("chỉ có tọa độ xã/phường của Hà Nội kèm theo; dữ liệu này thuộc tỉnh khác.",
                        "only Hà Nội's commune coordinates are bundled; this data is from another province.")
         else:
-            communes = table if level == "commune" else ui.query(kpi_table, period, by="commune", where=where)
+            communes = table if level == "commune" else ui.query(kpi_table, period, by="commune", where=where,
+                                                                 metrics=shown)
             bubbles = drilldown.bubble_frame(communes, metric_id, period, district=where.get("district"), lang=lang)
             st.caption(ui.t(
                 f"Tọa độ trung tâm xã/phường từ danh mục kèm theo: khớp {bubbles.matched}/{bubbles.total} xã/phường "

@@ -34,7 +34,10 @@ else:
             format_func=lambda c: ui.t("Tất cả", "All") if c == drilldown.ALL_LEVELS else term_label("agency_level", c,
                                                                                                      lang))
         where = drilldown.with_agency_level(where, chosen)
-    table = ui.query(kpi_table, period, by=level, where=where)
+    # the ranked KPI, and the days to resolve that the slowest procedures read when they share this table
+    table = ui.query(kpi_table, period, by=level, where=where,
+                     metrics=tuple(dict.fromkeys((metric_id, drilldown.SLOWEST_METRIC))) if level == "procedure"
+                     else (metric_id,))
     show_all = st.toggle(ui.t("Hiện tất cả đơn vị", "Show every unit"), key=f"so-nganh-all-{level}")
     ranking = drilldown.ranking_frame(table, metric_id, names=names if level == "procedure" else None,
                                       limit=None if show_all else drilldown.RANKING_LIMIT)
@@ -67,7 +70,8 @@ else:
         "end, over the dossiers resolved in the period) most exceed their promised time. The dossier record has no "
         "statutory-time column, so the promised time is the average days from receipt to the due date over the "
         "procedure's dossiers resolved in the period (those with a due date). Ratio = average / promised."))
-    by_procedure = table if level == "procedure" else ui.query(kpi_table, period, by="procedure", where=where)
+    by_procedure = table if level == "procedure" else ui.query(kpi_table, period, by="procedure", where=where,
+                                                               metrics=(drilldown.SLOWEST_METRIC,))
     slowest = drilldown.slowest_procedures(by_procedure, ui.query(drilldown.promised_days, period, where=where), names)
     if slowest.empty:
         ui.no_data("không có hồ sơ nào được giải quyết trong kỳ với bộ lọc đã chọn.",

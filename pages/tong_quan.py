@@ -23,8 +23,10 @@ st.markdown(overview.counts_line(counts, ui.lang()))
 
 # --- headline tiles ---------------------------------------------------------------------------------
 st.subheader(t("Chỉ số chính", "Headline KPIs"))
-tiles = ui.query(overview.headline_tiles, period, where)
-monthly = ui.query(overview.monthly_table, period, where, months=overview.SPARK_MONTHS)
+# one query for the sparklines and, for a one-month period, the tiles (that month's rows)
+monthly = ui.query(overview.monthly_table, period, where, months=overview.SPARK_MONTHS,
+                   metrics=views.HEADLINE_METRICS)
+tiles = overview.month_tiles(monthly, period) or ui.query(overview.headline_tiles, period, where)
 sparks = overview.sparklines(monthly)
 for start in range(0, len(tiles), 4):
     for column, row in zip(st.columns(4), tiles[start:start + 4], strict=False):
@@ -39,8 +41,8 @@ metric_ids = [m.id for m in METRICS]
 chosen = left.selectbox(t("Chỉ số", "KPI"), metric_ids, index=metric_ids.index(overview.DEFAULT_TREND_METRIC),
                         format_func=lambda i: t(metric(i).label_vi, metric(i).label_en), key="overview-trend-metric")
 months = right.radio(t("Số tháng", "Months"), overview.TREND_MONTHS, horizontal=True, key="overview-trend-months")
-history = monthly if months == overview.SPARK_MONTHS else ui.query(overview.monthly_table, period, where,
-                                                                   months=months)
+history = monthly if months == overview.SPARK_MONTHS and chosen in views.HEADLINE_METRICS else ui.query(
+    overview.monthly_table, period, where, months=months, metrics=(chosen,))
 rows = overview.trend(history, chosen, months)
 if overview.has_values(rows):
     title = t(metric(chosen).label_vi, metric(chosen).label_en)

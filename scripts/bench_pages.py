@@ -17,12 +17,26 @@ run as a baseline: what Streamlit, the websocket and Plotly cost before any of o
 
 Without --db the store is built in bench-output/ (gitignored) with `python -m kpi sample --rows N` and
 `python -m kpi ingest`, and reused by later runs with the same N and seed.
+
+Server side (`--server`, also run first by default, in its own process): the Python time of every page's run
+with Streamlit's AppTest (no browser, no websocket): first render with an empty data cache
+(`st.cache_data.clear()` before; the process has opened the store and run one page before), a warm rerun in
+the same session, and each change of `SERVER_CHANGES` from the page's starting state (the data cache then
+holds the page's first render only). `--profile` adds, per page, every `ui.query` call of the first render
+and of the changes with its seconds (EGOV_KPI_PROFILE=1), `--cprofile N` the N functions of most cumulative
+time of the first render.
+
+    .venv/bin/python scripts/bench_pages.py --db /tmp/store.duckdb --server --profile
+    .venv/bin/python scripts/bench_pages.py --db /tmp/store.duckdb --browser   # the browser table only
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import io
 import os
+import pstats
 import signal
 import statistics
 import subprocess
@@ -186,6 +200,191 @@ def _first_visit(chromium, url: str) -> float:
     return time.perf_counter() - started
 
 
+# --- server side: every page with Streamlit's AppTest --------------------------------------------------
+
+
+def dashboard_pages() -> list[tuple[str, str]]:
+    """(file, English title) of every page of dashboard.py's PAGES, read from its source."""
+    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
+            return [(path, en) for path, _vi, en, *_ in ast.literal_eval(node.value)]
+    raise RuntimeError("no PAGES in dashboard.py")
+
+
+def _previous_month(at) -> bool:
+    """Set the period widgets to the month before the chosen one (a month period only)."""
+    if at.selectbox(key="filter-kind").value != "month":
+        return False
+    year, number = at.selectbox(key="filter-year"), at.selectbox(key="filter-number")
+    if number.value > 1:
+        number.set_value(number.value - 1)
+    else:
+        year.set_value(year.value - 1)
+        number.set_value(12)
+    return True
+
+
+def _has_key(at, key: str) -> bool:
+    try:
+        at.selectbox(key=key)
+    except KeyError:
+        return False
+    return True
+
+
+def _quarter(at) -> bool:
+    if not _has_key(at, "filter-kind"):
+        return False
+    at.selectbox(key="filter-kind").set_value("quarter")
+    return True
+
+
+def _first_commune(at) -> bool:
+    """Choose the first commune of the locality filter (a filter below the period)."""
+    if not _has_key(at, "filter-commune"):
+        return False
+    box = at.selectbox(key="filter-commune")
+    if len(box.options) < 2:
+        return False
+    box.select_index(1)
+    return True
+
+
+# (name, change): the change sets widgets on a page that was run and returns whether the page offers it.
+SERVER_CHANGES: list[tuple[str, Callable[[object], bool]]] = [
+    ("period → previous month", lambda at: _has_key(at, "filter-kind") and _previous_month(at)),
+    ("period type → quarter", _quarter),
+    ("commune → first", _first_commune),
+]
+
+
+PROFILED_PAGE = """
+import runpy
+
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    runpy.run_path({page!r}, run_name="__main__")
+finally:
+    profiler.disable()
+    profiler.dump_stats({out!r})
+"""
+
+
+def _run(at) -> tuple[float, float]:
+    """Run the page: wall seconds, and the CPU seconds of this process meanwhile (every thread: the script's,
+    DuckDB's workers), which a busy machine inflates far less than the wall time."""
+    started, cpu = time.perf_counter(), time.process_time()
+    at.run()
+    seconds = time.perf_counter() - started, time.process_time() - cpu
+    if at.exception:
+        raise RuntimeError(f"the page raised: {at.exception[0].value}"[:200])
+    return seconds
+
+
+def _queries(since: int, slowest: int = 12) -> list[str]:
+    from kpi import ui
+
+    records = [r for r in ui.PROFILE_LOG[since:] if r["computed"]]
+    records.sort(key=lambda r: -r["seconds"])
+    lines = [f"    {r['seconds']:6.3f} s  {r['function']}{_short(r['args'])} {_short(r['kwargs'])}"
+             for r in records[:slowest]]
+    cached = len(ui.PROFILE_LOG) - since - len(records)
+    total = sum(r["seconds"] for r in ui.PROFILE_LOG[since:])
+    lines.append(f"    ({len(records)} computed, {cached} cached; {total:.3f} s in ui.query)")
+    return lines
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 140 else text[:137] + "..."
+
+
+def measure_server(store: Path, repeats: int, profile: bool, cprofile: int) -> None:
+    """Print the server-side table: every page run with AppTest over `store`."""
+    os.environ[db.DB_ENV] = str(store.resolve())
+    if profile:
+        os.environ["EGOV_KPI_PROFILE"] = "1"
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from kpi import ui
+
+    def new_app(page: str, profile_to: Path | None = None) -> object:
+        script = ROOT / page
+        if profile_to is not None:  # the script runs in AppTest's own thread: profile it there
+            script = profile_to.with_suffix(".py")
+            script.write_text(PROFILED_PAGE.format(page=str(ROOT / page), out=str(profile_to)), encoding="utf-8")
+        at = AppTest.from_file(str(script), default_timeout=300)
+        at.query_params["lang"] = "vi"
+        return at
+
+    pages = dashboard_pages()
+    started = time.perf_counter()
+    _run(new_app(pages[0][0]))  # the process's first run: imports, opening the store
+    print(f"server side (AppTest): first run in the process (imports, opening the store, "
+          f"{pages[0][1]}): {time.perf_counter() - started:.2f} s")
+    names = [name for name, _ in SERVER_CHANGES]
+    rows, notes = [], []
+    for page, title in pages:
+        figures: dict[str, list[tuple[float, float]]] = {"first": [], "warm": [], **{n: [] for n in names}}
+        offered = set()
+        try:
+            for repeat in range(repeats):
+                st.cache_data.clear()
+                profiled = cprofile and repeat == 0
+                stats = Path(tempfile.mkdtemp(prefix="bench-pages-")) / "page.prof" if profiled else None
+                at = new_app(page, stats)
+                mark = len(ui.PROFILE_LOG)
+                figures["first"].append(_run(at))
+                if profiled:
+                    out = io.StringIO()
+                    pstats.Stats(str(stats), stream=out).sort_stats("cumulative").print_stats(cprofile)
+                    notes.append(f"{title}: cProfile of the first render\n{out.getvalue()}")
+                    at = new_app(page)
+                    _run(at)  # the same session state as the other pages' warm reruns
+                if profile and repeat == 0:
+                    notes.append(f"{title}: first render\n" + "\n".join(_queries(mark)))
+                figures["warm"].append(_run(at))
+                for name, change in SERVER_CHANGES:
+                    at = new_app(page)
+                    _run(at)  # the page's starting state (its queries are cached)
+                    if not change(at):
+                        continue
+                    offered.add(name)
+                    mark = len(ui.PROFILE_LOG)
+                    figures[name].append(_run(at))
+                    if profile and repeat == 0:
+                        notes.append(f"{title}: {name}\n" + "\n".join(_queries(mark)))
+            rows.append((title, figures, offered, None))
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
+            rows.append((title, figures, offered, str(exc).splitlines()[0][:120]))
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} after the run")
+    print()
+    header = ["page", "first render", "warm rerun", *names]
+    print("| " + " | ".join(header) + " |")
+    print("|" + "|".join("---" for _ in header) + "|")
+    for title, figures, offered, error in rows:
+        def cell(values: list[tuple[float, float]]) -> str:
+            if not values:
+                return "–"
+            wall, cpu = (statistics.median(v[i] for v in values) for i in (0, 1))
+            spread = f", {min(v[0] for v in values):.2f}–{max(v[0] for v in values):.2f}" if len(values) > 1 else ""
+            return f"{wall:.2f} s ({cpu:.2f}{spread})"
+
+        line = [title, cell(figures["first"]), cell(figures["warm"]),
+                *[cell(figures[n]) if n in offered else "–" for n in names]]
+        print("| " + " | ".join(line) + " |" + (f" error: {error}" if error else ""))
+    print(f"\nwall seconds of AppTest's run (Python, no browser; in brackets the process's CPU seconds and, over "
+          f"several repeats, the wall min–max); median of {repeats}: first render after st.cache_data.clear(); warm "
+          "rerun in the same session; each change from the page's starting state (its first render's queries "
+          "cached).")
+    for note in notes:
+        print()
+        print(note)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="an existing store (default: build one of --rows dossiers)")
@@ -193,9 +392,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3, help="warm renders and changes per page (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output", help="where the built store is kept")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--server", action="store_true", help="the server-side table only (AppTest, no browser)")
+    mode.add_argument("--browser", action="store_true", help="the browser table only")
+    parser.add_argument("--profile", action="store_true", help="server side: every ui.query call per page")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="server side: the N functions of most cumulative time of each first render")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the servers and the browser
-    reason = browser.chromium_missing_reason()
+    reason = None if args.server else browser.chromium_missing_reason()
     if reason:
         print(reason, file=sys.stderr)
         return 2
@@ -205,6 +410,15 @@ def main() -> int:
     con.close()
     print(f"{dossiers:,} dossiers in {store}; {os.cpu_count()} cores; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.server:
+        measure_server(store, args.repeats, args.profile, args.cprofile)
+        return 0
+    if not args.browser:  # both: the server side first, in its own process (one writer per store file)
+        command = [sys.executable, __file__, "--server", "--db", str(store), "--repeats", str(args.repeats)]
+        command += ["--profile"] if args.profile else []
+        command += ["--cprofile", str(args.cprofile)] if args.cprofile else []
+        subprocess.run(command, check=True)
+        print()
     change_names = list(dict.fromkeys([c.name for c in CHANGES] +
                                       [c.name for extra in PAGE_CHANGES.values() for c in extra]))
     with tempfile.TemporaryDirectory() as folder, browser.chromium() as chromium:
