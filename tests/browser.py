@@ -485,6 +485,9 @@ def click_plotly_bar(page, chart_index: int, bar_label: str, *, trace: int | str
               const value = String(categories[point.__data__.i]);
               const isDate = /^\\d{4}-\\d{2}-\\d{2}/.test(label);
               if (value === label || (isDate && value.startsWith(label))) {
+                // the bar, not the chart, to the middle of the window: the top of a chart taller than the
+                // window would otherwise stay under the app's fixed header, which takes the mouse
+                point.querySelector('path').scrollIntoView({block: 'center', inline: 'center'});
                 const r = point.querySelector('path').getBoundingClientRect();
                 if (r.width > 0 && r.height > 0)
                   return {x: r.x + r.width / 2, y: r.y + r.height / 2, curve: trace.index, point: point.__data__.i};
@@ -499,6 +502,11 @@ def click_plotly_bar(page, chart_index: int, bar_label: str, *, trace: int | str
         d => d.curveNumber === curve && d.pointNumber === point)"""
 
     def click() -> None:
+        # Plotly takes a press within `doubleClickDelay` (Streamlit sets 500 ms) of the chart's previous one
+        # for a double click, which clears the selection: a second bar clicked soon after a first must wait
+        page.wait_for_function(
+            "gd => Date.now() - (gd._mouseDownTime || 0) > (gd._context.doubleClickDelay || 300) + 50",
+            arg=chart.element_handle(), timeout=5_000)
         for attempt in range(5):
             page.mouse.move(corner["x"] + 1, corner["y"] + 1)  # away first: a move to the same spot is no move
             page.mouse.move(target["x"], target["y"] + attempt, steps=2)
