@@ -158,16 +158,28 @@ def data_span(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     elif state.first_month_end is None:  # an empty store
         first, last, count = None, None, 0
     else:
-        first, last, count = con.execute(
-            "SELECT (SELECT min(day) FROM kpi_daily WHERE day BETWEEN $first_from AND $first_to AND received > 0), "
-            "(SELECT max(day) FROM kpi_daily WHERE day BETWEEN $last_from AND $last_to AND received > 0), "
-            "(SELECT dossiers FROM aggregate_state)",
-            {"first_from": state.first_month_end.replace(day=1), "first_to": state.first_month_end,
-             "last_from": state.last_month_end.replace(day=1), "last_to": state.last_month_end}).fetchone()
+        # the recorded month ends are no later (first) and no earlier (last) than the received months (an update
+        # may leave them wider than the data): when a month has no dossier received, find the month first
+        first_month, last_month = state.first_month_end.replace(day=1), state.last_month_end.replace(day=1)
+        first, last, count = _received_days(con, first_month, last_month)
+        if first is None or last is None:
+            first_month, last_month = con.execute(
+                "SELECT min(month), max(month) FROM kpi_monthly WHERE received > 0").fetchone()
+            first, last, count = _received_days(con, first_month, last_month)
     last_import = con.execute("SELECT max(finished_at) FROM imports").fetchone()[0]
     years = list(range(last.year, first.year - 1, -1)) if first and last else []
     return {"first_day": first, "last_day": last, "dossiers": count, "last_import_at": last_import,
             "years": years}
+
+
+def _received_days(con: duckdb.DuckDBPyConnection, first_month: date | None,
+                   last_month: date | None) -> tuple[date | None, date | None, int]:
+    """The first received day of `first_month` and the last of `last_month` (kpi_daily, day-ordered: two small
+    reads), and the dossier count the aggregates were built for."""
+    return con.execute(
+        "SELECT (SELECT min(day) FROM kpi_daily WHERE day BETWEEN $first AND last_day($first) AND received > 0), "
+        "(SELECT max(day) FROM kpi_daily WHERE day BETWEEN $last AND last_day($last) AND received > 0), "
+        "(SELECT dossiers FROM aggregate_state)", {"first": first_month, "last": last_month}).fetchone()
 
 
 def _filter_sql(where: Mapping[str, object]) -> tuple[str, dict[str, object]]:
