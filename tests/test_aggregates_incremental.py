@@ -176,9 +176,9 @@ def test_a_large_share_of_the_store_is_rebuilt(tmp_path, monkeypatch) -> None:
                                   name="small.csv"))
     assert calls == []  # 1 of 40: updated
     equals_a_rebuild(con)
-    ingest_file(con, write_export(tmp_path, [dossier(f"E-{n}", 4, received=_at(n, 9)) for n in range(20)],
+    ingest_file(con, write_export(tmp_path, [dossier(f"E-{n}", 4, received=_at(n, 9)) for n in range(30)],
                                   name="large.csv"))
-    assert calls == [1]  # 20 of 40: rebuilt
+    assert calls == [1]  # 30 of 40: rebuilt
     equals_a_rebuild(con)
     con.execute("DELETE FROM dossiers WHERE dossier_code = 'E-1'")  # a write outside the importer
     ingest_file(con, write_export(tmp_path, [dossier("D-4", 7, received=_at(28, 9), finished_at=_at(29, 8))],
