@@ -306,8 +306,13 @@ def measure_server(store: Path, repeats: int, profile: bool, cprofile: int) -> N
     os.environ[db.DB_ENV] = str(store.resolve())
     if profile:
         os.environ["EGOV_KPI_PROFILE"] = "1"
+    import logging
+
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    # widget labels read outside a script run (format_func) warn "missing ScriptRunContext": not our concern here
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
     from kpi import ui
 
