@@ -879,18 +879,22 @@ def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None 
 def kpi_tables(con: duckdb.DuckDBPyConnection, periods_: Iterable[Period], *, by: str | None = None,
                where: Mapping[str, object] | None = None, scope: Scope | None = None,
                targets: Targets | None = None, on_time_by: str = "day",
-               metrics: Iterable[str] | None = None, source: str = "aggregates") -> list[pd.DataFrame]:
+               metrics: Iterable[str] | None = None, source: str = "aggregates",
+               comparisons: bool = True) -> list[pd.DataFrame]:
     """`[kpi_table(con, p, ...) for p in periods_]` (the same frames, attrs included) in one query: every
     period's windows (a window shared by several periods, such as one month's previous month being another's
     current month, is computed once) are aggregated together, then each period's frame is built from its own
-    windows. For a unit × month grid (one table by a dimension per month)."""
+    windows. For a unit × month grid (one table by a dimension per month). With `comparisons=False` the
+    previous-period and year-earlier windows are not computed and their columns are empty (None): the same
+    frames otherwise, for a grid that shows each period's own values only."""
     periods_ = list(periods_)
     if not periods_:
         return []
     targets = targets or Targets()
     chosen = [metric(m) for m in metrics] if metrics is not None else list(METRICS)
     ids: dict[Period, int] = {}
-    per_period = [[_Window(ids.setdefault(w.period, len(ids)), w.role, w.label, w.period) for w in _windows(p, by)]
+    per_period = [[_Window(ids.setdefault(w.period, len(ids)), w.role, w.label, w.period) for w in _windows(p, by)
+                   if comparisons or w.role == "current"]
                   for p in periods_]
     windows = list({w.wid: w for ws in per_period for w in ws}.values())
     # the district checks of every period at once: a span ends before the reform when all its periods do
@@ -901,7 +905,7 @@ def kpi_tables(con: duckdb.DuckDBPyConnection, periods_: Iterable[Period], *, by
     frames = []
     for period, ws in zip(periods_, per_period, strict=True):
         rows = _current_rows(raw, ws, by)
-        frame = _table_frame(rows, keyed, ws, by, chosen, targets)
+        frame = _table_frame(rows, keyed, ws, by, chosen, targets, comparisons)
         frame.attrs.update(period=period, hierarchy=hierarchy_for(period).era, on_time_by=on_time_by,
                            data_quality=_data_quality(rows, by))
         frames.append(frame)
@@ -923,8 +927,9 @@ def _data_quality(rows: pd.DataFrame, by: str | None) -> dict[str, int]:
 
 
 def _table_frame(rows: pd.DataFrame, keyed: pd.DataFrame, windows: list[_Window], by: str | None,
-                 chosen: list[Metric], targets: Targets) -> pd.DataFrame:
-    """The kpi_table frame from the current rows and every window's raw rows, column by column."""
+                 chosen: list[Metric], targets: Targets, comparisons: bool = True) -> pd.DataFrame:
+    """The kpi_table frame from the current rows and every window's raw rows, column by column (without
+    `comparisons`, the previous and year-earlier columns are empty)."""
     n, k = len(rows), len(chosen)
     if n == 0 or k == 0:
         return _typed(pd.DataFrame([], columns=TABLE_COLUMNS))
@@ -958,7 +963,7 @@ def _table_frame(rows: pd.DataFrame, keyed: pd.DataFrame, windows: list[_Window]
         "numerator": num.astype("int64"), "denominator": den.astype("int64"), "value": _objects(value),
         "target": target, "status": _status(value, target_f, higher, band),
     }
-    for role in ("previous", "year_earlier"):
+    for role in ("previous", "year_earlier") if comparisons else ():
         other = np.array([compare[(current[wid].label, role)].wid for wid in rows["wid"]])
         comparable = np.array([not locality or era_of(compare[(current[wid].label, role)].period) == era
                                for wid, era in zip(rows["wid"], eras, strict=True)])
