@@ -104,18 +104,13 @@ def heatmap(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str
     return figure
 
 
-def _map_zoom(lats: list[float], lons: list[float]) -> float:
-    """A zoom that fits the points in a chart about 860 × 500 pixels (MapLibre: the world is 512 pixels wide
-    at zoom 0; a degree of latitude is 1/cos(lat) longer than one of longitude)."""
-    lat_span = max(max(lats) - min(lats), 0.01) * 1.15 / math.cos(math.radians((max(lats) + min(lats)) / 2))
-    lon_span = max(max(lons) - min(lons), 0.01) * 1.15
-    return max(4.0, min(14.0, math.log2(min(860 * 360 / (512 * lon_span), 500 * 360 / (512 * lat_span)))))
-
-
 def bubble_map(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str | None = None) -> go.Figure:
     """Communes as circles at their centroids: size = dossiers received, colour = the KPI (grey without a
-    value). `frame`: columns commune, lat, lon, received, value, numerator, denominator. The map style is
-    "white-bg": no base-map tiles are fetched, so it renders without internet access."""
+    value). `frame`: columns commune, lat, lon, received, value, numerator, denominator.
+
+    Drawn on plain longitude/latitude axes with a degree of latitude 1/cos(lat) times as long as one of
+    longitude (the local shape of the map): no base map, no tiles and no WebGL map engine, so it renders
+    offline and quickly in any browser."""
     m = metric(metric_id)
     scale = _scale(m.unit)
     biggest = max(int(frame["received"].max()), 1)
@@ -136,17 +131,18 @@ def bubble_map(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: 
                                     "ticksuffix": "%" if m.unit == "rate" else ""})
         else:
             marker["color"] = STATUS_HEX[None]
-        figure.add_trace(go.Scattermap(
-            lat=list(part["lat"]), lon=list(part["lon"]), mode="markers", marker=marker, text=hover,
+        figure.add_trace(go.Scatter(
+            x=list(part["lon"]), y=list(part["lat"]), mode="markers", marker=marker, text=hover,
             hoverinfo="text", customdata=list(part["commune"]),
             name=("Có giá trị" if lang != "en" else "With a value") if has_value else
             ("Không có dữ liệu" if lang != "en" else "No data"),
         ))
-    lats, lons = list(frame["lat"]), list(frame["lon"])
+    middle = (float(frame["lat"].max()) + float(frame["lat"].min())) / 2
+    axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "title": None}
     figure.update_layout(
         title=title, height=560, margin=_MARGIN, separators=separators(lang), showlegend=False,
-        map={"style": "white-bg", "center": {"lat": (max(lats) + min(lats)) / 2, "lon": (max(lons) + min(lons)) / 2},
-             "zoom": _map_zoom(lats, lons)},
+        plot_bgcolor="white", xaxis=axis, yaxis={**axis, "scaleanchor": "x",
+                                                 "scaleratio": 1 / math.cos(math.radians(middle))},
     )
     return figure
 

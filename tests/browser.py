@@ -369,7 +369,7 @@ def nav_links(page) -> list[tuple[str, str]]:
     collapsed "View N more" list is expanded first). Streamlit hides the navigation of a single-page app:
     then this is empty."""
     _expand_nav(page)
-    return [(_link_label(label), _page_url(urljoin(page.url, href or ""))) for label, href in page.evaluate(
+    return [(_link_label(label), page_url(urljoin(page.url, href or ""))) for label, href in page.evaluate(
         """() => [...document.querySelectorAll('[data-testid="stSidebarNav"] a')].map(a => {
           const copy = a.cloneNode(true);
           copy.querySelectorAll('[data-testid="stIconMaterial"], [data-testid="stIconEmoji"]').forEach(i => i.remove());
@@ -383,12 +383,12 @@ def click_nav(page, url: str, timeout: float = TIMEOUT_MS) -> float:
     _expand_nav(page)
     links = page.locator('[data-testid="stSidebarNav"] a')
     here = page.evaluate("location.href")
-    targets = [_page_url(urljoin(here, href or "")) for href in
+    targets = [page_url(urljoin(here, href or "")) for href in
                links.evaluate_all("links => links.map(a => a.getAttribute('href'))")]
-    assert _page_url(url) in targets, f"no sidebar link to {url} on {here}: {targets}"
-    if _page_url(here) == _page_url(url):
+    assert page_url(url) in targets, f"no sidebar link to {url} on {here}: {targets}"
+    if page_url(here) == page_url(url):
         return 0.0
-    return rerun(page, links.nth(targets.index(_page_url(url))).click, timeout)
+    return rerun(page, links.nth(targets.index(page_url(url))).click, timeout)
 
 
 def _expand_nav(page) -> None:
@@ -402,7 +402,7 @@ def _link_label(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _page_url(url: str) -> str:
+def page_url(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
@@ -410,7 +410,7 @@ def _page_url(url: str) -> str:
 def with_query(url: str, **params: str) -> str:
     """`url` with its query replaced by `params`."""
     query = urlencode(params)
-    return _page_url(url) + (f"?{query}" if query else "")
+    return page_url(url) + (f"?{query}" if query else "")
 
 
 def title(page, timeout: float = 5_000) -> str:

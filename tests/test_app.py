@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import app_test
 from streamlit.testing.v1 import AppTest
 
 from kpi import db
@@ -35,11 +36,7 @@ def app_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_app(lang: str = "vi", **params: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return app_test(ROOT / "dashboard.py", lang, **params)
 
 
 def test_landing_page_is_the_overview(app_db: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import app_test
 from kpi_rows import insert, row
 from streamlit.testing.v1 import AppTest
 
@@ -71,11 +72,7 @@ def quality_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_page(lang: str = "vi", **params: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return app_test(PAGE, lang, **params)
 
 
 def table(at: AppTest, *headers: str) -> pd.DataFrame:

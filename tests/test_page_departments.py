@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from apptest import app_test
 from kpi_rows import insert, row, small_store
 from streamlit.testing.v1 import AppTest
 
@@ -81,9 +82,7 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def run(lang: str = "vi", **params: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params.update({"lang": lang, "ky": "month", "nam": "2025", "so": "3", **params})
-    at.run()
+    at = app_test(PAGE, lang, **{"ky": "month", "nam": "2025", "so": "3", **params})
     assert not at.exception, at.exception
     return at
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from apptest import app_test
 from kpi_rows import insert, row, small_store
 from streamlit.testing.v1 import AppTest
 
@@ -80,12 +81,8 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     store.close()
 
 
-def run(lang: str = "vi", **params: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    at.run()
+def run(lang: str = "vi", *, tables: bool = True, **params: str) -> AppTest:
+    at = app_test(PAGE, lang, tables=tables, **params)
     assert not at.exception, at.exception
     return at
 
@@ -136,6 +133,16 @@ def test_ranking_of_districts_equals_the_engine(store_path: Path) -> None:
         [BA_DINH, "66,67%", "2", "3", "1"], [HOAN_KIEM, "50,00%", "1", "2", "2"]]
     assert any("Hệ địa bàn trước 01/07/2025" in c.value for c in at.caption)
     assert crumbs(at) == [("Toàn tỉnh", True)]
+
+
+def test_a_data_tab_is_drawn_only_when_opened(store_path: Path) -> None:
+    at = run(tables=False, **march())
+    assert not at.dataframe and len(figures(at)) == 3  # ranking, heat map, bubble map
+    at.session_state["dia-ban-rank-district--view"] = "Xem bảng số liệu"  # what a click on the tab sets
+    at.run()
+    assert not at.exception
+    assert table_with(at, "Hạng")["Đơn vị"].tolist() == [BA_DINH, HOAN_KIEM]
+    assert len(at.dataframe) == 1 and len(figures(at)) == 2  # the ranking's chart gives way to its table
 
 
 def test_another_kpi_from_the_url(store_path: Path) -> None:
@@ -223,8 +230,10 @@ def test_heat_map_and_bubble_map(store_path: Path) -> None:
     cells = dict(zip(heat["y"], heat["z"], strict=True))
     assert cells[HOAN_KIEM][-2:] == pytest.approx([100.0, 50.0])  # February, March
     assert cells[BA_DINH][-2] is None  # no dossier in February: no value, not 0%
-    bubbles = next(f for f in figures(at) if f["data"][0]["type"] == "scattermap")
-    assert bubbles["layout"]["map"]["style"] == "white-bg"
+    bubbles = next(f for f in figures(at) if f["layout"].get("yaxis", {}).get("scaleanchor") == "x")
+    assert all(trace["type"] == "scatter" for trace in bubbles["data"])  # no map engine, no tiles
+    assert all(20.9 < lat < 21.1 and 105.7 < lon < 105.9 for trace in bubbles["data"]  # Hà Nội's centre
+               for lat, lon in zip(trace["y"], trace["x"], strict=True))
     placed = {c for trace in bubbles["data"] for c in trace["customdata"]}
     assert placed == {"Phường Phúc Xá", "Phường Trúc Bạch", "Phường Hàng Bạc"}
     assert any("khớp 3/3 xã/phường" in c.value for c in at.caption)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apptest import app_test
 from kpi_rows import insert, row
 from streamlit.testing.v1 import AppTest
 
@@ -29,9 +30,7 @@ def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def run_page(lang: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    return at.run()
+    return app_test(PAGE, lang)
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from apptest import app_test
 from kpi_rows import insert, row
 from streamlit.testing.v1 import AppTest
 
@@ -80,11 +81,7 @@ def engine(path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_page(lang: str = "vi", **params: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
+    return app_test(PAGE, lang, **params)
 
 
 def expected_tiles(path: Path, period: periods.Period, where: dict[str, str] | None = None) -> list[dict]:
