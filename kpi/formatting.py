@@ -46,6 +46,17 @@ def format_value(value: float | None, unit: str, lang: str = "vi", *, signed: bo
     return sign + format_decimal(value, 1) + (" ngày" if lang != "en" else " days")
 
 
+def format_change(change: float | None, unit: str, lang: str = "vi") -> str | None:
+    """A change as the reports write it: "+0,40 điểm %" for rates (percentage points), "-1,2 ngày" for
+    days; None without a comparison value. The dashboard's tiles and the meeting pack share it."""
+    if change is None or pd.isna(change):
+        return None
+    sign = "+" if change > 0 else ""
+    if unit == "rate":
+        return sign + format_decimal(float(change), 2) + (" pts" if lang == "en" else " điểm %")
+    return sign + format_decimal(float(change), 1) + (" days" if lang == "en" else " ngày")
+
+
 def format_date(value: dt.date | dt.datetime | None) -> str:
     """16/05/2023 (day first, always)."""
     if value is None:
