@@ -40,17 +40,19 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("in_progress_overdue", "in_progress_overdue"),
 )
 NUMBERS = [name for name, _ in COLUMNS]
-GROUP_LABELS = {"sector": "Lĩnh vực, công việc giải quyết", "agency": "Cơ quan, đơn vị giải quyết"}
+GROUP_LABELS = {"sector": "Lĩnh vực, công việc giải quyết", "agency": "Cơ quan, đơn vị giải quyết",
+                "district": "Quận, huyện, thị xã", "commune": "Xã, phường, thị trấn"}
 NO_SECTOR = "(Chưa xác định lĩnh vực)"
 
 
 def form06_rows(con: duckdb.DuckDBPyConnection, period: Period, *, by: str = "sector",
                 where: Mapping[str, object] | None = None, scope: Scope | None = None) -> pd.DataFrame:
     """The form's body: columns level, level_label, group and the form's number columns, one row per
-    sector (or unit, by="agency") of each level that has any dossier in the period. Dossiers without a
+    sector (or unit, by="agency", or locality, by="district"/"commune") of each level that has any dossier
+    in the period. Dossiers without a
     level are reported under a fourth group "Chưa xác định cấp"."""
     if by not in GROUP_LABELS:
-        raise ValueError(f"Biểu 06 is by sector or by agency, not {by!r}")
+        raise ValueError(f"Biểu 06 is by {', '.join(GROUP_LABELS)}, not {by!r}")
     if where and "agency_level" in where:
         raise ValueError("Biểu 06 groups by level itself; filter by another dimension")
     frames = []
