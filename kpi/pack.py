@@ -60,8 +60,8 @@ OVERDUE_COLUMNS = ("agency_name", "dossier_code", "procedure_code", "procedure_n
 LATE_COLUMNS = ("agency_name", "dossier_code", "procedure_code", "procedure_name", "sector", "district", "commune",
                 "received_at", "due_at", "finished_at", "days_late")
 # The follow-ups' columns (kpi.followups.for_report), for the empty frame when there are none.
-FOLLOWUP_COLUMNS = ("unit_dimension", "unit", "metric", "task", "owner", "due_date", "status", "note", "value_then",
-                    "value_now", "change")
+FOLLOWUP_COLUMNS = ("id", "unit_dimension", "unit", "metric", "task", "owner", "due_date", "status", "note",
+                    "value_then", "value_now", "change", "overdue")
 
 
 @dataclass(frozen=True, eq=False)
@@ -564,6 +564,20 @@ def late_procedures_table(pack: Pack, lang: str = "vi") -> pd.DataFrame:
     })
 
 
+def followup_state(status: object, overdue: object = False, lang: str = "vi") -> str:
+    """A follow-up's state as kpi.followups names it ("Đang thực hiện", "Đã xong"), "(Quá hạn)" added when it
+    is open past its due date; the stored code when the follow-ups module is absent."""
+    try:
+        followups = importlib.import_module("kpi.followups")
+    except ModuleNotFoundError:
+        return "" if _missing(status) else str(status)
+    pair = followups.STATUS_LABELS.get(status, (str(status), str(status)))
+    text = pair[1] if lang == "en" else pair[0]
+    if overdue is True or (not _missing(overdue) and bool(overdue)):
+        text += f" ({followups.OVERDUE_LABEL[1] if lang == 'en' else followups.OVERDUE_LABEL[0]})"
+    return text
+
+
 def followups_table(pack: Pack, lang: str = "vi") -> pd.DataFrame:
     """The follow-ups as a display table: unit, KPI label, task, owner, due date, status, note, the KPI then
     and now and its change."""
@@ -580,7 +594,7 @@ def followups_table(pack: Pack, lang: str = "vi") -> pd.DataFrame:
             _text("Nhiệm vụ", "Task", lang): r.get("task") or "",
             _text("Người phụ trách", "Owner", lang): r.get("owner") or "",
             _text("Hạn", "Due", lang): "" if _missing(due) else format_date(pd.Timestamp(due)),
-            _text("Trạng thái", "Status", lang): str(r.get("status") or ""),
+            _text("Trạng thái", "Status", lang): followup_state(r.get("status"), r.get("overdue"), lang),
             _text("Ghi chú", "Note", lang): r.get("note") or "",
             _text("Khi giao", "Then", lang): "–" if _missing(r.get("value_then"))
             else format_value(float(r["value_then"]), unit, lang),
@@ -657,7 +671,8 @@ def slides(pack: Pack, lang: str = "vi") -> list[Slide]:
                             _text("Hồ sơ quá hạn", "Overdue", lang): [format_int(v) for v in units["overdue"]]}),
         values={"overdue": len(pack.overdue), "units": len(units)}))
 
-    states = pack.followups["status"].astype(str).value_counts().to_dict() if len(pack.followups) else {}
+    states = pd.Series([followup_state(v, False, lang) for v in pack.followups["status"]],
+                       dtype=object).value_counts().to_dict() if len(pack.followups) else {}
     out.append(Slide(
         "followups", _text("Theo dõi thực hiện kết luận kỳ trước", "Follow-ups from earlier meetings", lang), None,
         _text(f"{format_int(len(pack.followups))} nhiệm vụ", f"{format_int(len(pack.followups))} tasks", lang),
@@ -671,7 +686,7 @@ __all__ = [
     "BELOW_TARGET_COLUMNS", "FOLLOWUP_COLUMNS", "LATE_COLUMNS", "LATE_PROCEDURE_COLUMNS", "OVERDUE_COLUMNS",
     "RANKING_COLUMNS", "RANKING_METRIC", "REPORT_TITLE", "Pack", "Slide", "below_target_table", "build_pack",
     "change_text", "chart_note", "cover_facts", "departments_level", "empty_followups", "figures", "file_stem",
-    "filters_text", "followups_table", "freshness_text", "headline_rows", "headline_table", "late_procedures_table",
-    "localities_level", "overdue_units", "period_slug", "period_text", "ranking", "ranking_title", "scope_text",
-    "slides", "status_label",
+    "filters_text", "followup_state", "followups_table", "freshness_text", "headline_rows", "headline_table",
+    "late_procedures_table", "localities_level", "overdue_units", "period_slug", "period_text", "ranking",
+    "ranking_title", "scope_text", "slides", "status_label",
 ]
