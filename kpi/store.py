@@ -236,6 +236,42 @@ def unknown_units(con: duckdb.DuckDBPyConnection, period: Period,
 COVERAGE_MONTHS = (12, 24)
 
 
+# Column headers (Vietnamese, English) of the Data page's tables, by the frames' column names.
+OUTCOME_LABELS = {"file": ("Tệp", "File"), "import_id": ("Lần nhập", "Import"), "rows_read": ("Dòng đọc", "Rows read"),
+                  "inserted": ("Thêm mới", "Inserted"), "updated": ("Cập nhật", "Updated"),
+                  "unchanged": ("Không đổi", "Unchanged"), "rejected": ("Bị loại", "Rejected"),
+                  "warnings": ("Cảnh báo", "Warnings"), "skipped": ("Bỏ qua", "Skipped"),
+                  "refused": ("Bị từ chối", "Refused"), "error": ("Lý do từ chối", "Why refused")}
+PROBLEM_LABELS = {"kind": ("Loại", "Kind"), "row_number": ("Dòng", "Row"), "column_name": ("Cột", "Column"),
+                  "header": ("Tiêu đề trong tệp", "File header"), "value": ("Giá trị", "Value"),
+                  "reason": ("Lý do", "Reason")}
+QUALITY_LABELS = {"label": ("Vấn đề", "Problem"), "dossiers": ("Số hồ sơ", "Dossiers"),
+                  "treatment": ("Cách tính chỉ số", "How KPIs count them")}
+BY_MONTH_LABELS = {"month": ("Tháng", "Month"), "channel": ("Hình thức nộp", "Channel"),
+                   "dossiers": ("Số hồ sơ", "Dossiers")}
+COVERAGE_LABELS = {"agency": ("Đơn vị", "Unit"), "agency_level": ("Cấp", "Level"), "month": ("Tháng", "Month"),
+                   "dossiers": ("Số hồ sơ", "Dossiers")}
+GAP_LABELS = {"agency": ("Đơn vị", "Unit"), "months_with_data": ("Số tháng có dữ liệu", "Months with data"),
+              "first_month": ("Tháng đầu", "First month"), "last_month": ("Tháng cuối", "Last month"),
+              "gap_months": ("Tháng trống ở giữa", "Empty months between"),
+              "silent_last_month": ("Không có dữ liệu tháng gần nhất", "No data in the latest month"),
+              "dossiers": ("Số hồ sơ", "Dossiers")}
+HISTORY_LABELS = {"import_id": ("Lần nhập", "Import"), "file_name": ("Tệp", "File"),
+                  "file_format": ("Định dạng", "Format"), "encoding": ("Mã hóa", "Encoding"),
+                  "delimiter": ("Dấu phân cách", "Separator"), "sheet_name": ("Trang", "Sheet"),
+                  "header_row": ("Dòng tiêu đề", "Header row"), "started_at": ("Bắt đầu", "Started"),
+                  "finished_at": ("Kết thúc", "Finished"), "rows_read": ("Dòng đọc", "Rows read"),
+                  "inserted": ("Thêm mới", "Inserted"), "updated": ("Cập nhật", "Updated"),
+                  "unchanged": ("Không đổi", "Unchanged"), "rejected": ("Bị loại", "Rejected"),
+                  "warnings": ("Cảnh báo", "Warnings"), "skipped": ("Bỏ qua", "Skipped"),
+                  "file_sha256": ("SHA-256", "SHA-256")}
+REASON_LABELS = {"kind": ("Loại", "Kind"), "column_name": ("Cột", "Column"), "reason": ("Lý do", "Reason"),
+                 "rows": ("Số dòng", "Rows"), "first_row": ("Dòng đầu tiên", "First row")}
+UNIT_LABELS = {"unit": ("Đơn vị", "Unit"), "agency_level": ("Cấp", "Level"), "dossiers": ("Số hồ sơ", "Dossiers"),
+               "resolved": ("Đã giải quyết", "Resolved"), "first_received": ("Tiếp nhận từ", "First received"),
+               "last_received": ("Tiếp nhận đến", "Last received")}
+
+
 def coverage(con: duckdb.DuckDBPyConnection, months: int = 24, *, level: str | None = None,
              where: Mapping[str, object] | None = None, last_day: date | None = None) -> pd.DataFrame:
     """Dossiers received per agency and month over the `months` calendar months ending with the month of

@@ -348,29 +348,34 @@ def formatted_table(shown: pd.DataFrame, raw: pd.DataFrame, labels: Mapping[str,
               file_stem=file_stem)
 
 
-TABLES_OPEN = "ui-tables-open"  # session flag: draw every chart's data tab at once (the page tests set it)
+TABLES_OPEN = "ui-tables-open"  # session flag: draw every lazy tab at once (the page tests set it)
+
+
+def lazy_tabs(labels: Sequence[str], *, key: str) -> list[tuple[object, bool]]:
+    """Tabs of which only the open one is drawn: (tab, draw it?) per label; choosing another tab reruns the page.
+    A grid, a chart and their download buttons cost the browser far more than the Python that makes them, so
+    what nobody looks at is not sent. The session flag TABLES_OPEN draws them all (the page tests)."""
+    eager = bool(st.session_state.get(TABLES_OPEN))
+    tabs = st.tabs(list(labels), key=key, on_change="ignore" if eager else "rerun")
+    return [(tab, eager or bool(tab.open)) for tab in tabs]
 
 
 def chart_block(figure: go.Figure, frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, key: str,
                 file_stem: str, terms: Mapping[str, str] | None = None, on_select: bool = False) -> object:
     """A chart with a "Xem bảng số liệu" tab holding exactly the rows it shows (downloadable as CSV and
-    Excel). With `on_select` the chart reports clicks: returns the selection state (None while the data tab
-    is open).
-
-    Only the open tab is drawn (opening the other reruns the page): a table grid and its download buttons
-    cost the browser about as much as a chart, and most people only look at the chart."""
-    eager = bool(st.session_state.get(TABLES_OPEN))
-    chart_tab, table_tab = st.tabs([t("Biểu đồ", "Chart"), t("Xem bảng số liệu", "See the data")],
-                                   key=f"{key}-view", on_change="ignore" if eager else "rerun")
+    Excel), drawn only when opened (`lazy_tabs`). With `on_select` the chart reports clicks: returns the
+    selection state (None while the data tab is open)."""
+    (chart_tab, chart_open), (table_tab, table_open) = lazy_tabs(
+        [t("Biểu đồ", "Chart"), t("Xem bảng số liệu", "See the data")], key=f"{key}-view")
     event = None
-    if eager or chart_tab.open:
+    if chart_open:
         with chart_tab:
             if on_select:
                 event = st.plotly_chart(figure, width="stretch", key=f"{key}-chart", on_select="rerun",
                                         selection_mode="points")
             else:
                 st.plotly_chart(figure, width="stretch", key=f"{key}-chart")
-    if eager or table_tab.open:
+    if table_open:
         with table_tab:
             data_table(frame, labels, key=f"{key}-table", file_stem=file_stem, terms=terms)
     return event

@@ -41,12 +41,7 @@ if st.button(t("Nhập dữ liệu", "Import"), key="data-import", type="primary
 outcomes = st.session_state.get("data-outcomes")
 if outcomes:
     st.markdown("#### " + t("Kết quả lần nhập vừa rồi", "Result of this import"))
-    ui.data_table(store.import_summary(outcomes), {
-        "file": ("Tệp", "File"), "import_id": ("Lần nhập", "Import"), "rows_read": ("Dòng đọc", "Rows read"),
-        "inserted": ("Thêm mới", "Inserted"), "updated": ("Cập nhật", "Updated"),
-        "unchanged": ("Không đổi", "Unchanged"), "rejected": ("Bị loại", "Rejected"),
-        "warnings": ("Cảnh báo", "Warnings"), "skipped": ("Bỏ qua", "Skipped"), "refused": ("Bị từ chối", "Refused"),
-        "error": ("Lý do từ chối", "Why refused")}, key="data-outcome", file_stem="ket_qua_nhap")
+    ui.data_table(store.import_summary(outcomes), store.OUTCOME_LABELS, key="data-outcome", file_stem="ket_qua_nhap")
     for number, outcome in enumerate(outcomes):
         if outcome.result is None:
             st.error(t(f"{outcome.file}: không nhập được. {outcome.error}",
@@ -56,11 +51,8 @@ if outcomes:
                                f"{format_int(outcome.result.warnings)} cảnh báo",
                                f"{outcome.file}: {format_int(outcome.result.rejected)} rejected rows, "
                                f"{format_int(outcome.result.warnings)} warnings")):
-                ui.data_table(ui.query(store.problem_rows, outcome.result.import_id), {
-                    "kind": ("Loại", "Kind"), "row_number": ("Dòng", "Row"), "column_name": ("Cột", "Column"),
-                    "header": ("Tiêu đề trong tệp", "File header"), "value": ("Giá trị", "Value"),
-                    "reason": ("Lý do", "Reason")}, key=f"data-outcome-rows-{number}",
-                    file_stem=f"dong_bi_loai_{outcome.result.import_id}")
+                ui.data_table(ui.query(store.problem_rows, outcome.result.import_id), store.PROBLEM_LABELS,
+                              key=f"data-outcome-rows-{number}", file_stem=f"dong_bi_loai_{outcome.result.import_id}")
 
 info = ui.query(store.summary)
 if not info["dossiers"]:
@@ -69,96 +61,84 @@ if not info["dossiers"]:
     st.stop()
 st.caption(ui.store_caption(info))
 
-# --- import history ---------------------------------------------------------------------------------
-st.subheader(t("Lịch sử nhập dữ liệu", "Import history"))
-history = ui.query(store.import_history)
-ui.data_table(history, {
-    "import_id": ("Lần nhập", "Import"), "file_name": ("Tệp", "File"), "file_format": ("Định dạng", "Format"),
-    "encoding": ("Mã hóa", "Encoding"), "delimiter": ("Dấu phân cách", "Separator"), "sheet_name": ("Trang", "Sheet"),
-    "header_row": ("Dòng tiêu đề", "Header row"), "started_at": ("Bắt đầu", "Started"),
-    "finished_at": ("Kết thúc", "Finished"), "rows_read": ("Dòng đọc", "Rows read"),
-    "inserted": ("Thêm mới", "Inserted"), "updated": ("Cập nhật", "Updated"), "unchanged": ("Không đổi", "Unchanged"),
-    "rejected": ("Bị loại", "Rejected"), "warnings": ("Cảnh báo", "Warnings"), "skipped": ("Bỏ qua", "Skipped"),
-    "file_sha256": ("SHA-256", "SHA-256")}, key="history", file_stem="lich_su_nhap")
+# --- the store, section by section: only the open tab is drawn (ui.lazy_tabs) ------------------------
+sections = ui.lazy_tabs([t("Chất lượng dữ liệu", "Data quality"), t("Hồ sơ theo tháng", "Dossiers by month"),
+                         t("Độ phủ dữ liệu", "Coverage"), t("Lịch sử nhập", "Import history"),
+                         t("Theo đơn vị tiếp nhận", "By receiving unit")], key="data-section")
+(quality_tab, quality_open), (month_tab, month_open), (coverage_tab, coverage_open), (history_tab, history_open), \
+    (unit_tab, unit_open) = sections
 
-st.markdown("#### " + t("Lý do loại dòng và cảnh báo", "Rejected rows and warnings"))
-options = [None, *history["import_id"].tolist()]
-names = dict(zip(history["import_id"], history["file_name"], strict=True))
-chosen = st.selectbox(t("Lần nhập", "Import"), options, key="import",
-                      format_func=lambda i: t("Tất cả", "All") if i is None else f"#{i} · {names[i]}")
-reasons = ui.query(store.rejection_reasons, chosen)
-if reasons.empty:
-    st.success(t("Không có dòng bị loại hay cảnh báo.", "No rejected rows and no warnings."))
-else:
-    ui.data_table(reasons, {"kind": ("Loại", "Kind"), "column_name": ("Cột", "Column"), "reason": ("Lý do", "Reason"),
-                            "rows": ("Số dòng", "Rows"), "first_row": ("Dòng đầu tiên", "First row")},
-                  key="reasons", file_stem="ly_do_loai")
-    if chosen is not None:
-        with st.expander(t("Từng dòng", "Row by row")):
-            ui.data_table(ui.query(store.problem_rows, chosen),
-                          {"kind": ("Loại", "Kind"), "row_number": ("Dòng", "Row"), "column_name": ("Cột", "Column"),
-                           "header": ("Tiêu đề trong tệp", "File header"), "value": ("Giá trị", "Value"),
-                           "reason": ("Lý do", "Reason")}, key="rows", file_stem="dong_bi_loai")
+if quality_open:
+    with quality_tab:
+        st.caption(t(f"Hồ sơ của lựa chọn hiện tại ({selection.period.label('vi')}) cần đơn vị bổ sung dữ liệu.",
+                     f"Dossiers of the current selection ({selection.period.label('en')}) whose data the units should "
+                     "complete."))
+        quality = ui.query(store.data_quality, selection.period, selection.where, lang)
+        if quality["dossiers"].any():
+            st.warning(t("Có hồ sơ thiếu dữ liệu: xem bảng dưới và đề nghị đơn vị bổ sung.",
+                         "Some dossiers lack data: see the table below and ask the units to complete it."),
+                       icon=":material/warning:")
+        else:
+            st.success(t("Không phát hiện vấn đề dữ liệu trong kỳ.", "No data problem found in the period."))
+        ui.data_table(quality, store.QUALITY_LABELS, key="quality", file_stem="chat_luong_du_lieu")
 
-# --- data quality -----------------------------------------------------------------------------------
-st.subheader(t("Chất lượng dữ liệu", "Data quality"))
-st.caption(t(f"Hồ sơ của lựa chọn hiện tại ({selection.period.label('vi')}) cần đơn vị bổ sung dữ liệu.",
-             f"Dossiers of the current selection ({selection.period.label('en')}) whose data the units should "
-             "complete."))
-quality = ui.query(store.data_quality, selection.period, selection.where, lang)
-if quality["dossiers"].any():
-    st.warning(t("Có hồ sơ thiếu dữ liệu: xem bảng dưới và đề nghị đơn vị bổ sung.",
-                 "Some dossiers lack data: see the table below and ask the units to complete it."),
-               icon=":material/warning:")
-else:
-    st.success(t("Không phát hiện vấn đề dữ liệu trong kỳ.", "No data problem found in the period."))
-ui.data_table(quality, {"label": ("Vấn đề", "Problem"),
-                        "dossiers": ("Số hồ sơ", "Dossiers"), "treatment": ("Cách tính chỉ số", "How KPIs count them")},
-              key="quality", file_stem="chat_luong_du_lieu")
+if month_open:
+    with month_tab:
+        st.caption(t("Hồ sơ tiếp nhận theo tháng và hình thức nộp, toàn kho.",
+                     "Dossiers received by month and channel, the whole store."))
+        by_month = ui.query(store.dossiers_by_month)
+        ui.chart_block(ui.monthly_chart(by_month), by_month, store.BY_MONTH_LABELS, key="by-month",
+                       file_stem="ho_so_theo_thang", terms={"channel": "channel"})
 
-# --- what the store holds ---------------------------------------------------------------------------
-st.subheader(t("Hồ sơ tiếp nhận theo tháng và hình thức nộp", "Dossiers received by month and channel"))
-by_month = ui.query(store.dossiers_by_month)
-ui.chart_block(ui.monthly_chart(by_month), by_month,
-               {"month": ("Tháng", "Month"), "channel": ("Hình thức nộp", "Channel"),
-                "dossiers": ("Số hồ sơ", "Dossiers")},
-               key="by-month", file_stem="ho_so_theo_thang", terms={"channel": "channel"})
+if coverage_open:
+    with coverage_tab:
+        left, right = st.columns(2)
+        levels = [None, "province", "district", "commune"]
+        level = left.selectbox(t("Cấp đơn vị", "Unit level"), levels, index=1, key="coverage-level",
+                               format_func=lambda v: t("Tất cả các cấp", "Every level") if v is None else
+                               term_label("agency_level", v, lang))
+        months = right.radio(t("Số tháng gần nhất", "Latest months"), store.COVERAGE_MONTHS, index=1, horizontal=True,
+                             key="coverage-months")
+        window = ui.query(store.coverage_months, months)
+        grid = ui.query(store.coverage, months, level=level, where=selection.where)
+        st.caption(t("Số hồ sơ tiếp nhận mỗi tháng của từng đơn vị (theo bộ lọc địa bàn, sở ngành ở thanh bên); "
+                     "ô trống: tháng đơn vị không có hồ sơ nào trong kho.",
+                     "Dossiers received per unit and month (under the sidebar's locality and department filters); an "
+                     "empty cell: a month without any dossier of that unit in the store."))
+        if grid.empty:
+            ui.no_data("không có hồ sơ nào của các đơn vị được chọn trong các tháng này.",
+                       "no dossier of the chosen units in these months.")
+        else:
+            gaps = store.coverage_gaps(grid, window)
+            ui.chart_block(charts.count_heatmap(grid, window, lang), grid, store.COVERAGE_LABELS, key="coverage",
+                           file_stem="do_phu_du_lieu", terms={"agency_level": "agency_level"})
+            st.markdown("**" + t("Đơn vị thiếu dữ liệu", "Units with missing months") + "**")
+            ui.data_table(gaps, store.GAP_LABELS, key="coverage-gaps", file_stem="don_vi_thieu_du_lieu",
+                          height=min(400, 38 + 35 * len(gaps)))
 
-st.subheader(t("Độ phủ dữ liệu: đơn vị × tháng", "Coverage: units × months"))
-left, right = st.columns(2)
-levels = [None, "province", "district", "commune"]
-level = left.selectbox(t("Cấp đơn vị", "Unit level"), levels, index=1, key="coverage-level",
-                       format_func=lambda v: t("Tất cả các cấp", "Every level") if v is None else
-                       term_label("agency_level", v, lang))
-months = right.radio(t("Số tháng gần nhất", "Latest months"), store.COVERAGE_MONTHS, index=1, horizontal=True,
-                     key="coverage-months")
-window = ui.query(store.coverage_months, months)
-grid = ui.query(store.coverage, months, level=level, where=selection.where)
-st.caption(t("Số hồ sơ tiếp nhận mỗi tháng của từng đơn vị (theo bộ lọc địa bàn, sở ngành ở thanh bên); ô trống: "
-             "tháng đơn vị không có hồ sơ nào trong kho.",
-             "Dossiers received per unit and month (under the sidebar's locality and department filters); an "
-             "empty cell: a month without any dossier of that unit in the store."))
-if grid.empty:
-    ui.no_data("không có hồ sơ nào của các đơn vị được chọn trong các tháng này.",
-               "no dossier of the chosen units in these months.")
-else:
-    gaps = store.coverage_gaps(grid, window)
-    ui.chart_block(charts.count_heatmap(grid, window, lang), grid,
-                   {"agency": ("Đơn vị", "Unit"), "agency_level": ("Cấp", "Level"), "month": ("Tháng", "Month"),
-                    "dossiers": ("Số hồ sơ", "Dossiers")},
-                   key="coverage", file_stem="do_phu_du_lieu", terms={"agency_level": "agency_level"})
-    st.markdown("**" + t("Đơn vị thiếu dữ liệu", "Units with missing months") + "**")
-    ui.data_table(gaps, {"agency": ("Đơn vị", "Unit"), "months_with_data": ("Số tháng có dữ liệu", "Months with data"),
-                         "first_month": ("Tháng đầu", "First month"), "last_month": ("Tháng cuối", "Last month"),
-                         "gap_months": ("Tháng trống ở giữa", "Empty months between"),
-                         "silent_last_month": ("Không có dữ liệu tháng gần nhất", "No data in the latest month"),
-                         "dossiers": ("Số hồ sơ", "Dossiers")}, key="coverage-gaps", file_stem="don_vi_thieu_du_lieu",
-                  height=min(400, 38 + 35 * len(gaps)))
+if history_open:
+    with history_tab:
+        history = ui.query(store.import_history)
+        ui.data_table(history, store.HISTORY_LABELS, key="history", file_stem="lich_su_nhap")
 
-st.subheader(t("Hồ sơ theo đơn vị tiếp nhận", "Dossiers by receiving unit"))
-ui.data_table(ui.query(store.dossiers_by_unit),
-              {"unit": ("Đơn vị", "Unit"), "agency_level": ("Cấp", "Level"), "dossiers": ("Số hồ sơ", "Dossiers"),
-               "resolved": ("Đã giải quyết", "Resolved"), "first_received": ("Tiếp nhận từ", "First received"),
-               "last_received": ("Tiếp nhận đến", "Last received")},
-              key="by-unit", file_stem="ho_so_theo_don_vi", height=400, terms={"agency_level": "agency_level"})
+        st.markdown("#### " + t("Lý do loại dòng và cảnh báo", "Rejected rows and warnings"))
+        options = [None, *history["import_id"].tolist()]
+        names = dict(zip(history["import_id"], history["file_name"], strict=True))
+        chosen = st.selectbox(t("Lần nhập", "Import"), options, key="import",
+                              format_func=lambda i: t("Tất cả", "All") if i is None else f"#{i} · {names[i]}")
+        reasons = ui.query(store.rejection_reasons, chosen)
+        if reasons.empty:
+            st.success(t("Không có dòng bị loại hay cảnh báo.", "No rejected rows and no warnings."))
+        else:
+            ui.data_table(reasons, store.REASON_LABELS, key="reasons", file_stem="ly_do_loai")
+            if chosen is not None:
+                with st.expander(t("Từng dòng", "Row by row")):
+                    ui.data_table(ui.query(store.problem_rows, chosen), store.PROBLEM_LABELS, key="rows",
+                                  file_stem="dong_bi_loai")
+
+if unit_open:
+    with unit_tab:
+        ui.data_table(ui.query(store.dossiers_by_unit), store.UNIT_LABELS, key="by-unit",
+                      file_stem="ho_so_theo_don_vi", height=400, terms={"agency_level": "agency_level"})
+
 st.caption(t(f"Cơ sở dữ liệu: {ui.db_label()}", f"Database: {ui.db_label()}"))

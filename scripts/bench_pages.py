@@ -3,10 +3,12 @@
 Serves the dashboard headless over a store, opens every page of its navigation in Debian's Chromium
 (Playwright; harness in tests/browser.py) and prints per page:
 
-- first render: navigation until the app is idle (script finished, elements drawn), the first visit of that
-  page since the server started (cold query caches);
-- warm render: the same page again in a new session;
-- each change of `CHANGES` that the page offers: the widget change until the rerun is drawn.
+- first render: a click on the page's sidebar link until the app is idle (script finished, elements drawn),
+  in one session going from page to page as a person does, the first visit of that page since the server
+  started (its queries not cached yet, unless an earlier page made the same ones);
+- each change of `CHANGES` that the page offers, in that session: the widget change until the rerun is
+  drawn, the first time (cold caches) and the median of the later times, each undone before the next;
+- opened in a new tab: the page's URL in a new session, the whole front end loaded again (queries cached).
 
 A minimal Streamlit page with one Plotly chart (and a radio that changes its data) is measured in the same
 run as a baseline: what Streamlit, the websocket and Plotly cost before any of our work.
@@ -60,21 +62,48 @@ from kpi import db  # noqa: E402
 @dataclass(frozen=True)
 class Change:
     """A widget change to time on a page: `run(page)` makes it and returns the rerun's seconds (the
-    harness's `rerun`, `choose_radio`, `choose_select` do); `offered(page)` says whether the page has it."""
+    harness's `rerun`, `choose_radio`, `choose_select` do), `undo(page)` puts the page back (not timed);
+    `offered(page)` says whether the page has it."""
 
     name: str
     run: Callable[[object], float]
+    undo: Callable[[object], object]
     offered: Callable[[object], bool] = lambda page: True
 
 
-# The changes tried on every page, in order, each in the same session after the first render. Add a page's
+def _select_neighbour(page, label: str, key: str) -> float:
+    """Open the selectbox `label` and move to the next ("ArrowDown") or previous ("ArrowUp") option with the
+    keyboard, as a person does; waits for the rerun."""
+    box = page.get_by_role("combobox", name=label, exact=True).first
+
+    def choose() -> None:
+        box.click()
+        page.keyboard.press(key)
+        page.keyboard.press("Enter")
+
+    return browser.rerun(page, choose)
+
+
+def _month_chosen(page) -> bool:
+    return browser.has_widget(page, "Loại kỳ") and \
+        page.get_by_role("combobox", name="Loại kỳ", exact=True).first.input_value() == "Tháng"
+
+
+# The changes tried on every page, in the session that opened it: each one timed, then undone. Add a page's
 # own filters here (a change the page does not offer is skipped and shown as "–"); PAGE_CHANGES adds changes
 # for one page only, by its URL path ("" is the landing page).
 CHANGES: list[Change] = [
-    Change("language → English", lambda page: browser.choose_radio(page, "English", label="Language"),
-           lambda page: browser.has_widget(page, "Language")),
+    Change("period → previous month", lambda page: _select_neighbour(page, "Kỳ", "ArrowUp"),
+           lambda page: _select_neighbour(page, "Kỳ", "ArrowDown"), _month_chosen),
     Change("period type → quarter", lambda page: browser.choose_select(page, "Loại kỳ", "Quý"),
+           lambda page: browser.choose_select(page, "Loại kỳ", "Tháng"),
            lambda page: browser.has_widget(page, "Loại kỳ")),
+    Change("commune → first", lambda page: _select_neighbour(page, "Xã/Phường", "ArrowDown"),
+           lambda page: browser.choose_select(page, "Xã/Phường", "Tất cả"),
+           lambda page: browser.has_widget(page, "Xã/Phường")),
+    Change("language → English", lambda page: browser.choose_radio(page, "English", label="Language"),
+           lambda page: browser.choose_radio(page, "Tiếng Việt", label="Language"),
+           lambda page: browser.has_widget(page, "Language")),
 ]
 PAGE_CHANGES: dict[str, list[Change]] = {}
 
@@ -89,7 +118,8 @@ months = [f"2025-{m:02d}-01" for m in range(1, 13)]
 figure = go.Figure(go.Bar(x=months, y=[(m * 37 + shift * 11) % 50 + 10 for m in range(12)]))
 st.plotly_chart(figure, width="stretch", key="chart")
 """
-BASELINE_CHANGES = [Change("language → English", lambda page: browser.choose_radio(page, "English"))]
+BASELINE_CHANGES = [Change("language → English", lambda page: browser.choose_radio(page, "English"),
+                           lambda page: browser.choose_radio(page, "Tiếng Việt"))]
 
 
 def build_store(rows: int, seed: int, folder: Path) -> Path:
@@ -140,55 +170,72 @@ def median(timings: list[Timing]) -> Timing:
 
 
 def measure_app(chromium, url: str, changes_for: Callable[[str], list[Change]], repeats: int) -> list[dict]:
-    """Rows of figures, one per page of the app at `url` (the landing page when it has no navigation)."""
+    """Rows of figures, one per page of the app at `url` (the landing page when it has no navigation), as a
+    person meets them: one session opens the app at its landing page (a new tab: the whole front end is
+    loaded, Plotly's included, before the page is drawn) and goes from page to
+    page by the sidebar links (each page's first render: its queries not cached yet unless an earlier page
+    made them) and makes each change there, the first time with cold caches, then `repeats - 1` more
+    times, each undone before the next; then every page is opened in a new tab `repeats` times (the app's
+    whole front end loaded again, the queries cached)."""
     tab = browser.new_page(chromium)
-    first = {"": timed(url, lambda: browser.open_page(tab, url))}
+    opened = timed(url, lambda: browser.open_page(tab, url))
     pages = browser.nav_links(tab) or [("", url)]
-    tab.context.close()
-    rows = []
-    for label, page_url in pages:
+    here = browser.page_url(tab.url)
+    rows = {}
+    for label, page_url in [p for p in pages if p[1] != here] + [p for p in pages if p[1] == here]:
         path = page_url.removeprefix(url.rstrip("/")).strip("/")
-        row = {"page": label or "(landing page)", "path": path, "changes": {}}
+        row = rows[page_url] = {"page": label or "(landing page)", "path": path, "changes": {}}
+        try:
+            if page_url == here:  # the page the app opened on: timed then, back to it now
+                row["first"], row["first_note"] = opened, "the app opened on it in a new tab"
+                browser.click_nav(tab, page_url) if len(pages) > 1 else None
+            else:
+                row["first"] = timed(url, lambda: browser.click_nav(tab, page_url))  # noqa: B023
+            for change in changes_for(path):
+                if change.offered(tab):
+                    row["changes"][change.name] = _change(tab, url, change, max(repeats, 2))
+            browser.assert_no_exception(tab)
+        except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
+            row["error"] = str(exc).splitlines()[0][:100]
+    tab.context.close()
+    for _label, page_url in pages:
         tab = browser.new_page(chromium)
         try:
-            row["first"] = first.get(path) or timed(url, lambda: browser.open_page(tab, page_url))  # noqa: B023
-            row["warm"] = median([timed(url, lambda: browser.open_page(tab, page_url)) for _ in range(repeats)])  # noqa: B023
-            for change in changes_for(path):
-                browser.open_page(tab, page_url)  # each change from the page's starting state
-                if not change.offered(tab):
-                    continue
-                try:
-                    row["changes"][change.name] = median(
-                        [_change_once(tab, url, page_url, change, i) for i in range(repeats)])
-                except Exception as exc:  # noqa: BLE001 - a benchmark reports and goes on
-                    row["changes"][change.name] = f"failed: {str(exc).splitlines()[0][:60]}"
-            browser.assert_no_exception(tab)
-        except Exception as exc:  # noqa: BLE001
-            row["error"] = str(exc).splitlines()[0][:100]
+            rows[page_url]["new_tab"] = median([timed(url, lambda: browser.open_page(tab, page_url))  # noqa: B023
+                                                for _ in range(repeats)])
         finally:
             tab.context.close()
-        rows.append(row)
-    return rows
+    return [rows[page_url] for _label, page_url in pages]
 
 
-def _change_once(tab, url: str, page_url: str, change: Change, i: int) -> Timing:
-    if i:
-        browser.open_page(tab, page_url)
-    return timed(url, lambda: change.run(tab))
+def _change(tab, url: str, change: Change, times: int) -> tuple[Timing, Timing] | str:
+    """(first time, median of the later times) of a change, each undone before the next."""
+    try:
+        timings = []
+        for _ in range(times):
+            timings.append(timed(url, lambda: change.run(tab)))
+            change.undo(tab)
+        return timings[0], median(timings[1:])
+    except Exception as exc:  # noqa: BLE001
+        return f"failed: {str(exc).splitlines()[0][:60]}"
 
 
 def print_table(rows: list[dict], change_names: list[str]) -> None:
     def cell(value: object) -> str:
-        return "–" if value is None else str(value)
+        if value is None:
+            return "–"
+        if isinstance(value, tuple):
+            return f"{value[0]} · {value[1].wall:.2f} s"
+        return str(value)
 
-    header = ["page", "first render", "warm render", *change_names]
+    header = ["page", "first render", *change_names, "opened in a new tab"]
     if any("error" in r for r in rows):
         header.append("error")
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" for _ in header) + "|")
     for r in rows:
-        line = [r["page"], cell(r.get("first")), cell(r.get("warm")),
-                *[cell(r["changes"].get(name)) for name in change_names]]
+        first = cell(r.get("first")) + (f" ({r['first_note']})" if r.get("first_note") else "")
+        line = [r["page"], first, *[cell(r["changes"].get(name)) for name in change_names], cell(r.get("new_tab"))]
         if "error" in r:
             line.append(r["error"])
         print("| " + " | ".join(line + [""] * (len(header) - len(line))) + " |")
@@ -203,12 +250,12 @@ def _first_visit(chromium, url: str) -> float:
 # --- server side: every page with Streamlit's AppTest --------------------------------------------------
 
 
-def dashboard_pages() -> list[tuple[str, str]]:
-    """(file, English title) of every page of dashboard.py's PAGES, read from its source."""
+def dashboard_pages() -> list[tuple[str, str, str]]:
+    """(file, English title, URL path) of every page of dashboard.py's PAGES, read from its source."""
     tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [(path, en) for path, _vi, en, *_ in ast.literal_eval(node.value)]
+            return [(path, en, url) for path, _vi, en, _icon, url in ast.literal_eval(node.value)]
     raise RuntimeError("no PAGES in dashboard.py")
 
 
@@ -436,15 +483,19 @@ def main() -> int:
         started = time.perf_counter()
         with browser.streamlit_server(ROOT / "dashboard.py", {db.DB_ENV: str(store.resolve())}) as url:
             print(f"dashboard server healthy in {time.perf_counter() - started:.1f} s")
-            # The first visitor pays for opening the store and the landing page's queries: timed apart.
-            first = timed(url, lambda: _first_visit(chromium, url))
-            print(f"first visit of the landing page after the server start: {first}")
+            # The first visitor pays for the imports and opening the store: timed apart. It opens the last page
+            # (the lightest), so that the landing page and the others start with cold query caches below.
+            last = dashboard_pages()[-1][2]
+            first = timed(url, lambda: _first_visit(chromium, url + last))
+            print(f"first visitor (a new tab at /{last}) after the server start: {first}")
             rows += measure_app(chromium, url, lambda path: CHANGES + PAGE_CHANGES.get(path, []), args.repeats)
     print()
     print_table(rows, change_names)
-    print(f"\nseconds until drawn (CPU seconds meanwhile: server / browser). first render: first visit of the page"
-          f" since the server started (cold caches; the landing page was visited once before); warm render and"
-          f" changes: median of {args.repeats}, each change from the page's starting state, in a new session.")
+    print(f"\nseconds until drawn (CPU seconds meanwhile: server / browser). first render: the page reached by its"
+          f" sidebar link in one session, the first time since the server started (its queries not cached yet"
+          f" unless an earlier page made them). changes: in that session, the first time (cold caches) · the "
+          f"median of {max(args.repeats, 2) - 1} later times, each undone before the next. opened in a new tab:"
+          f" the app's whole front end loaded again, queries cached, median of {args.repeats}.")
     return 0
 
 

@@ -71,8 +71,8 @@ def quality_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run_page(lang: str = "vi", **params: str) -> AppTest:
-    return app_test(PAGE, lang, **params)
+def run_page(lang: str = "vi", *, tables: bool = True, **params: str) -> AppTest:
+    return app_test(PAGE, lang, tables=tables, **params)
 
 
 def table(at: AppTest, *headers: str) -> pd.DataFrame:
@@ -102,6 +102,16 @@ def test_data_page_shows_the_store_and_its_import(imported_db: Path) -> None:
     by_month = table(at, "Tháng", "Hình thức nộp")
     assert by_month["Số hồ sơ"].tolist() == ["1", "1", "1"]
     assert by_month["Hình thức nộp"].tolist() == ["Trực tiếp", "Trực tuyến", "Trực tuyến"]
+
+
+def test_only_the_open_section_is_drawn(imported_db: Path) -> None:
+    at = run_page(tables=False, ky="month", nam="2024", so="1")
+    assert [tuple(d.value.columns)[0] for d in at.dataframe] == ["Vấn đề"]  # data quality, the first tab
+    at.session_state["data-section"] = "Lịch sử nhập"  # what a click on the tab sets
+    at.run()
+    assert not at.exception
+    assert table(at, "Lần nhập", "Tệp")["Tệp"].tolist() == ["ho_so_thang_1.csv"]
+    assert "Vấn đề" not in [tuple(d.value.columns)[0] for d in at.dataframe]
 
 
 def test_choosing_an_import_lists_its_rows(imported_db: Path) -> None:
