@@ -162,3 +162,28 @@ CREATE TABLE IF NOT EXISTS aggregate_state (
     first_month_end  DATE,
     last_month_end   DATE
 );
+
+-- The steering committee's follow-ups (việc giao): a task per unit and KPI assigned at a meeting that reviewed
+-- the period [period_start, period_end]. Written only by kpi/followups.py; imports, re-imports and aggregate
+-- rebuilds never touch it. unit_dimension is an engine dimension and unit its value as the filters use it;
+-- metric_id is a registry id (checked by kpi/followups.py, so that a new KPI needs no schema change); owner is
+-- a unit or an office, never a citizen.
+CREATE SEQUENCE IF NOT EXISTS followup_id_seq START 1;
+CREATE TABLE IF NOT EXISTS followups (
+    id              INTEGER   PRIMARY KEY DEFAULT nextval('followup_id_seq'),
+    period_start    DATE      NOT NULL,
+    period_end      DATE      NOT NULL,
+    unit_dimension  VARCHAR   NOT NULL
+                    CHECK (unit_dimension IN ('province', 'district', 'commune', 'agency', 'sector', 'procedure')),
+    unit            VARCHAR   NOT NULL,
+    metric_id       VARCHAR   NOT NULL,
+    task            VARCHAR   NOT NULL,
+    owner           VARCHAR   NOT NULL,
+    due_date        DATE      NOT NULL,
+    note            VARCHAR   NOT NULL DEFAULT '',
+    status          VARCHAR   NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done')),
+    created_at      TIMESTAMP NOT NULL,
+    done_at         TIMESTAMP,                 -- set when marked done, cleared when reopened
+    updated_at      TIMESTAMP NOT NULL,
+    CHECK (period_start <= period_end)
+);
