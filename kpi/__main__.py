@@ -1,4 +1,4 @@
-"""Command line: `python -m kpi ingest|sample|kpis|form06|late ...` (see README)."""
+"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack ...` (see README)."""
 
 from __future__ import annotations
 
@@ -208,6 +208,41 @@ def _late(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pack(args: argparse.Namespace) -> int:
+    """The meeting pack: the workbook first, then the PDF (kpi.pack_pdf), both named by pack.file_stem."""
+    from kpi.pack import build_pack, file_stem
+    from kpi.pack_excel import write_pack_xlsx
+
+    where: dict[str, str] = {}
+    for name, values in _where(args.where).items():
+        if len(values) > 1:
+            print(f"Lỗi (error): a pack is for one scope, one value per filter; --where {name}= was given "
+                  f"{len(values)} times", file=sys.stderr)
+            return 2
+        where[name] = values[0]
+    period = _period(args)
+    con = _open_read_only(args.db)
+    try:
+        pack = build_pack(con, period, where)
+    except ValueError as exc:
+        print(f"Lỗi (error): {exc}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    stem = file_stem(pack)
+    print(write_pack_xlsx(pack, args.out / f"{stem}.xlsx", lang=args.lang))
+    try:
+        from kpi.pack_pdf import write_pack_pdf
+    except ModuleNotFoundError as exc:
+        if exc.name != "kpi.pack_pdf":
+            raise
+        print("Lỗi (error): không tạo được PDF, thiếu mô-đun kpi.pack_pdf (the PDF writer kpi.pack_pdf is not "
+              "installed); the workbook was written", file=sys.stderr)
+        return 1
+    print(write_pack_pdf(pack, args.out / f"{stem}.pdf", lang=args.lang))
+    return 0
+
+
 def _json_value(value: object) -> object:
     """Timestamps as ISO text, the rest as plain JSON values."""
     value = _plain(value)
@@ -266,6 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     late.add_argument("--offset", type=int, default=0, help="skip this many dossiers of each list")
     late.add_argument("--on-time-by", choices=("day", "timestamp"), default="day")
     late.set_defaults(run=_late)
+
+    pack = commands.add_parser("pack", help="the meeting pack: workbook (.xlsx) and report (.pdf) for a period")
+    _add_query_options(pack, by=False)
+    pack.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the pack (default vi)")
+    pack.add_argument("--out", type=Path, required=True, help="directory for the two files")
+    pack.set_defaults(run=_pack)
     return parser
 
 

@@ -4,6 +4,7 @@ Excel workbooks, written in memory."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -23,6 +24,10 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str = "Du lieu") -> bytes:
         sheet_ = writer.sheets[sheet[:31]]
         sheet_.freeze_panes(1, 0)
         for i, column in enumerate(frame.columns):
-            width = max([len(str(column)), *(len(str(v)) for v in frame[column].head(200))]) + 2
-            sheet_.set_column(i, i, min(width, 60))
+            sheet_.set_column(i, i, column_width(column, frame[column].head(200)))
     return buffer.getvalue()
+
+
+def column_width(header: object, values: Iterable[object], cap: int = 60) -> int:
+    """A column's width in characters: its longest text (the header or a value) plus 2, at most `cap`."""
+    return min(max([len(str(header)), *(len(str(v)) for v in values)]) + 2, cap)

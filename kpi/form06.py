@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,11 @@ import pandas as pd
 from kpi.engine import Scope, dossier_counts
 from kpi.formatting import format_date
 from kpi.periods import Period
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
 # The form's levels, in its order; agency_level codes of the store.
 LEVELS: tuple[tuple[str, str], ...] = (
@@ -43,14 +49,16 @@ NUMBERS = [name for name, _ in COLUMNS]
 GROUP_LABELS = {"sector": "Lĩnh vực, công việc giải quyết", "agency": "Cơ quan, đơn vị giải quyết",
                 "district": "Quận, huyện, thị xã", "commune": "Xã, phường, thị trấn"}
 NO_SECTOR = "(Chưa xác định lĩnh vực)"
+NO_GROUP = {"sector": NO_SECTOR, "agency": "(Chưa xác định cơ quan)", "district": "(Chưa xác định quận, huyện)",
+            "commune": "(Chưa xác định xã, phường)"}
+NO_DATA = "Không có dữ liệu"
 
 
 def form06_rows(con: duckdb.DuckDBPyConnection, period: Period, *, by: str = "sector",
                 where: Mapping[str, object] | None = None, scope: Scope | None = None) -> pd.DataFrame:
     """The form's body: columns level, level_label, group and the form's number columns, one row per
     sector (or unit, by="agency", or locality, by="district"/"commune") of each level that has any dossier
-    in the period. Dossiers without a
-    level are reported under a fourth group "Chưa xác định cấp"."""
+    in the period. Dossiers without a level are reported under a fourth group "Chưa xác định cấp"."""
     if by not in GROUP_LABELS:
         raise ValueError(f"Biểu 06 is by {', '.join(GROUP_LABELS)}, not {by!r}")
     if where and "agency_level" in where:
@@ -82,17 +90,28 @@ def write_form06(con: duckdb.DuckDBPyConnection, period: Period, path: str | Pat
 
     rows = form06_rows(con, period, by=by, where=where, scope=scope)
     book = xlsxwriter.Workbook(str(path))
-    sheet = book.add_worksheet("Bieu 06")
-    bold_center = book.add_format({"bold": True, "align": "center", "valign": "vcenter", "text_wrap": True,
-                                   "border": 1, "font_name": "Times New Roman", "font_size": 11})
-    title = book.add_format({"bold": True, "align": "center", "font_name": "Times New Roman", "font_size": 13})
-    plain = book.add_format({"font_name": "Times New Roman", "font_size": 11})
-    italic = book.add_format({"italic": True, "align": "center", "font_name": "Times New Roman", "font_size": 11})
-    cell = book.add_format({"border": 1, "font_name": "Times New Roman", "font_size": 11, "text_wrap": True})
-    number = book.add_format({"border": 1, "font_name": "Times New Roman", "font_size": 11, "num_format": "#,##0"})
-    group_text = book.add_format({"border": 1, "bold": True, "font_name": "Times New Roman", "font_size": 11})
-    group_number = book.add_format({"border": 1, "bold": True, "font_name": "Times New Roman", "font_size": 11,
-                                    "num_format": "#,##0"})
+    write_form06_sheet(book, book.add_worksheet("Bieu 06"), rows, period, by=by, reporting_unit=reporting_unit,
+                       scope_label=scope_label)
+    book.close()
+    return rows
+
+
+def write_form06_sheet(book: Workbook, sheet: Worksheet, rows: pd.DataFrame, period: Period, *,
+                       by: str = "sector", reporting_unit: str = "", scope_label: str = "") -> None:
+    """Write the form (headings, merged header cells, the level groups and their rows of `form06_rows`, the
+    total) onto one worksheet of an xlsxwriter workbook: the one Biểu 06 writer, for the form's own file and
+    for the meeting pack's workbook."""
+    def fmt(**options: object) -> Format:
+        return book.add_format({"font_name": "Times New Roman", "font_size": 11, **options})
+
+    bold_center = fmt(bold=True, align="center", valign="vcenter", text_wrap=True, border=1)
+    title = fmt(bold=True, align="center", font_size=13)
+    plain = fmt()
+    italic = fmt(italic=True, align="center")
+    cell = fmt(border=1, text_wrap=True)
+    number = fmt(border=1, num_format="#,##0")
+    group_text = fmt(border=1, bold=True)
+    group_number = fmt(border=1, bold=True, num_format="#,##0")
     last = 12  # columns A..M
     sheet.write(0, 0, "Biểu số 06/VPCP/KSTT", plain)
     sheet.merge_range(1, 0, 1, last, FORM_TITLE + (f" TẠI {scope_label.upper()}" if scope_label else ""), title)
@@ -133,10 +152,14 @@ def write_form06(con: duckdb.DuckDBPyConnection, period: Period, path: str | Pat
         row += 1
         for position, record in enumerate(part.to_dict("records"), start=1):
             sheet.write_number(row, 0, position, number)
-            sheet.write(row, 1, record["group"] or NO_SECTOR, cell)
+            sheet.write(row, 1, record["group"] or NO_GROUP[by], cell)
             for offset, name in enumerate(NUMBERS):
                 sheet.write_number(row, 2 + offset, int(record[name]), number)
             row += 1
+    if rows.empty:
+        sheet.write(row, 0, "", cell)
+        sheet.write(row, 1, NO_DATA, cell)
+        row += 1
     sheet.write(row, 0, "", group_text)
     sheet.write(row, 1, "Tổng cộng", group_text)
     for offset, name in enumerate(NUMBERS):
@@ -151,5 +174,4 @@ def write_form06(con: duckdb.DuckDBPyConnection, period: Period, path: str | Pat
     sheet.set_paper(9)  # A4
     sheet.fit_to_pages(1, 0)
     sheet.repeat_rows(top, numbers_row)
-    book.close()
-    return rows
+    sheet.autofilter(numbers_row, 0, row, last)
