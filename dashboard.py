@@ -14,6 +14,7 @@ PAGES = (
     ("pages/dia_ban.py", "Địa bàn", "Localities", ":material/location_on:", "dia-ban"),
     ("pages/so_nganh.py", "Sở, ngành", "Departments", ":material/account_balance:", "so-nganh"),
     ("pages/danh_gia_thang.py", "Đánh giá tháng", "Monthly review", ":material/event_note:", "danh-gia-thang"),
+    ("pages/theo_doi.py", "Việc giao", "Follow-ups", ":material/task_alt:", "viec-giao"),
     ("pages/du_lieu.py", "Dữ liệu", "Data", ":material/database:", "du-lieu"),
     ("pages/phuong_phap.py", "Phương pháp", "Methodology", ":material/menu_book:", "phuong-phap"),
 )

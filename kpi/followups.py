@@ -362,8 +362,30 @@ SHOWN_COLUMNS = ("id", "meeting", "unit", "metric", "task", "owner", "due_date",
                  "change", "note")
 
 
+# The list's status filter: its choices and their labels ("all" is no filter).
+LIST_FILTERS: dict[str, tuple[str, str]] = {"open": STATUS_LABELS["open"], "done": STATUS_LABELS["done"],
+                                            "all": ("Tất cả", "All")}
+
+
 def _pick(pair: tuple[str, str], lang: str) -> str:
     return pair[1] if lang == "en" else pair[0]
+
+
+def label(pair: tuple[str, str], lang: str = "vi") -> str:
+    """The Vietnamese or English text of a (vi, en) label pair (widget choices: the language is fixed when the
+    widget is drawn, not when its labels are read)."""
+    return _pick(pair, lang)
+
+
+def metric_label(metric_id: str, lang: str = "vi") -> str:
+    """A KPI's label in the chosen language."""
+    m = metric(metric_id)
+    return m.label_en if lang == "en" else m.label_vi
+
+
+def list_status(choice: str) -> str | None:
+    """The status a list filter choice keeps: None for "all"."""
+    return None if choice == "all" else choice
 
 
 def dimension_label(dimension_id: str, lang: str = "vi") -> str:
@@ -462,8 +484,9 @@ def scope_names_units(where: Mapping[str, object], dimensions: Iterable[str] | N
 
 
 __all__ = [
-    "LABELS", "REPORT_COLUMNS", "SHOWN_COLUMNS", "STATUSES", "TABLE_COLUMNS", "UNIT_DIMENSIONS", "FollowupError",
-    "add_followup", "by_id", "change_text", "default_due_date", "dimension_choices", "dimension_label", "display",
-    "for_report", "has_table", "list_followups", "mark_done", "movement", "movement_table", "option_labels",
-    "revision", "scope_names_units", "status_text", "unit_text", "update_followup",
+    "LABELS", "LIST_FILTERS", "REPORT_COLUMNS", "SHOWN_COLUMNS", "STATUSES", "STATUS_LABELS", "TABLE_COLUMNS",
+    "UNIT_DIMENSIONS", "FollowupError", "add_followup", "by_id", "change_text", "default_due_date",
+    "dimension_choices", "dimension_label", "display", "for_report", "has_table", "label", "list_followups",
+    "list_status", "mark_done", "metric_label", "movement", "movement_table", "option_labels", "revision",
+    "scope_names_units", "status_text", "unit_text", "update_followup",
 ]

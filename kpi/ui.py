@@ -20,7 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import db, dossier_lists, drilldown, exports, store, views
+from kpi import db, dossier_lists, drilldown, exports, followups, store, views
 from kpi.fields import term_label
 from kpi.formatting import display_frame, format_date, format_datetime, format_decimal, format_int, format_value
 from kpi.metrics import METRICS, metric
@@ -505,3 +505,63 @@ def dossier_list(period: views.Period, where: Mapping[str, object], *, key: str,
                  f"{format_int(total)}; downloads hold the page shown."))
     data_table(drilldown.dossier_table(frame), drilldown.DOSSIER_LABELS, key=f"{key}-table",
                file_stem=f"{file_stem}-{kind}-trang-{page}", terms={"status": "status"})
+
+
+# --- follow-ups (việc giao) -------------------------------------------------------------------------
+
+
+def followups_query(function: Callable, *args: object, **kwargs: object) -> object:
+    """query() for the package functions that read the follow-ups (kpi.followups): keyed also by the
+    follow-ups' revision, so a follow-up recorded or changed (in this session or another) shows at once, while
+    every KPI query keeps its cache: a follow-up changes no import."""
+    cur = connection()
+    try:
+        revision = followups.revision(cur)
+    finally:
+        cur.close()
+    return _cached((*data_version(), *revision), function.__module__, function.__name__, args,
+                   tuple(sorted(kwargs.items())))
+
+
+def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
+    """Run a follow-up write of kpi.followups (add_followup, update_followup, mark_done) on a cursor of the
+    store: (its result, None), or (None, why, in the chosen language) when the follow-up is refused. The cached
+    follow-up reads (followups_query) are keyed by the follow-ups' revision, which the write changes, so every
+    read after it is fresh while the KPI queries keep their cache. Safe in a widget callback (draws nothing)."""
+    cur = connection()
+    try:
+        return function(cur, *args, **kwargs), None
+    except followups.FollowupError as error:
+        return None, t(error.vi, error.en)
+    finally:
+        cur.close()
+
+
+def followups_panel(where: Mapping[str, object], period: views.Period, *, key: str,
+                    dimensions: Sequence[str] | None = None, earlier_only: bool = False, status: str | None = None,
+                    heading: bool = True) -> pd.DataFrame:
+    """The follow-ups of the units `where` names, with the KPI's movement from each one's meeting period to
+    `period` (kpi.followups.movement_table), as one table with downloads; the one panel of the Departments,
+    Localities, Monthly review and Follow-ups pages. `dimensions`: only `where`'s filters of these dimensions
+    name units, and nothing is drawn until one is chosen (a unit's page); None: the whole `where`.
+    `earlier_only`: only those assigned at meetings on earlier periods (a review takes up the last meetings').
+    `status`: "open" or "done" only. Returns the frame shown (empty when none, or nothing was drawn)."""
+    scope = followups.scope_names_units(where, dimensions)
+    if scope is None:
+        return pd.DataFrame(columns=list(followups.REPORT_COLUMNS))
+    frame = followups_query(followups.movement_table, period, where=scope, status=status, earlier_only=earlier_only,
+                            today=date.today())
+    if heading:
+        st.subheader(t("Việc giao của đơn vị", "Follow-ups of the unit"))
+    if frame.empty:
+        st.caption(t("Chưa có việc giao nào" + (" từ các cuộc họp trước." if earlier_only else "."),
+                     "No follow-ups" + (" from earlier meetings." if earlier_only else " yet.")))
+        return frame
+    st.caption(t(f"Giá trị chỉ số của đơn vị ở kỳ cuộc họp giao việc và ở {period.label('vi')}; thay đổi tính bằng "
+                 "điểm % (tỷ lệ) hoặc ngày: ▲ tốt lên, ▼ xấu đi. ⚠️ Quá hạn: chưa xong mà đã qua hạn. Ghi, sửa ghi "
+                 "chú và đánh dấu hoàn thành ở trang Việc giao.",
+                 f"The unit's KPI in the period of the meeting that assigned the task and in {period.label('en')}; "
+                 "change in percentage points (rates) or days: ▲ better, ▼ worse. ⚠️ Overdue: open past its due "
+                 "date. Record, annotate and close follow-ups on the Follow-ups page."))
+    formatted_table(followups.display(frame, lang()), frame, followups.LABELS, key=key, file_stem="viec-giao")
+    return frame

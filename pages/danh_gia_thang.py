@@ -95,6 +95,10 @@ else:
     ui.formatted_table(review.display(declined, lang), declined, review.LABELS, key="review-down",
                        file_stem=f"giam_sut_{chosen_metric}_{month.start:%Y_%m}")
 
+# --- follow-ups from earlier meetings ---------------------------------------------------------------
+st.markdown("#### " + t("Việc giao từ cuộc họp trước", "Follow-ups from earlier meetings"))
+ui.followups_panel(scope.where, month, key="review-followups", earlier_only=True, heading=False)
+
 # --- overdue dossiers to chase ----------------------------------------------------------------------
 st.markdown("#### " + t("Hồ sơ đang giải quyết quá hạn cần đôn đốc", "Overdue dossiers in progress to chase"))
 st.caption(t(f"Hồ sơ chưa giải quyết xong và đã quá hạn tại ngày cuối tháng ({format_date(month.end)}).",

@@ -91,3 +91,6 @@ else:
                 ui.chart_block(charts.bubble_map(bubbles.frame, metric_id, lang), drilldown.bubble_table(bubbles),
                                drilldown.BUBBLE_LABELS, key=f"dia-ban-map-{'|'.join(where.values())}",
                                file_stem="ban-do-xa-phuong")
+
+# the committee's follow-ups of the chosen district or commune, with the KPI's movement since each meeting
+ui.followups_panel(selection.where, period, key="dia-ban-followups", dimensions=("district", "commune"))

@@ -83,3 +83,6 @@ else:
         clicked = drilldown.clicked_value(event, slowest)
         if clicked:
             ui.drill_to(procedure=clicked)
+
+# the committee's follow-ups of the chosen department, with its KPI's movement since each meeting
+ui.followups_panel(selection.where, period, key="so-nganh-followups", dimensions=("agency",))
