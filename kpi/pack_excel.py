@@ -13,9 +13,8 @@ headers and a kind that says how the value is written.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +40,7 @@ NUMBER_FORMATS = {"int": "#,##0", "rate": RATE_FORMAT, "days": "0.0", "points": 
                   "date": DATE_FORMAT}
 # Columns a row's cells read beside their own: the KPI's unit (kpi, change), a follow-up's overdue flag.
 ROW_CONTEXT = ("unit", "kpi_unit", "metric", "overdue")
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")  # day 0 of Excel's 1900 date system (from 1 March 1900 on)
 TEXT_KINDS = ("text", "status", "metric", "level", "followup_state")
 
 
@@ -247,45 +247,60 @@ class _Writer:
         self.label = book.add_format({**base, "bold": True})
         self.italic = book.add_format({**base, "italic": True})
 
-    def _unit(self, record: Mapping[str, object]) -> str:
-        for key in ("kpi_unit", "unit"):  # a follow-up's `unit` is the unit's name, its KPI's unit is kpi_unit
-            if record.get(key) in ("rate", "days"):
-                return str(record[key])
-        metric_id = record.get("metric")
-        return metric(str(metric_id)).unit if isinstance(metric_id, str) and metric_id else "rate"
+    def _units(self, frame: pd.DataFrame) -> list[str]:
+        """Each row's KPI unit (rate or days): the frame's `kpi_unit` or `unit` column when it holds units (a
+        follow-up's `unit` is the unit's name), else its metric's unit."""
+        for key in ("kpi_unit", "unit"):
+            if key in frame.columns and frame[key].isin(["rate", "days"]).all():
+                return frame[key].tolist()
+        if "metric" in frame.columns:
+            return [metric(str(m)).unit if isinstance(m, str) and m else "rate" for m in frame["metric"]]
+        return ["rate"] * len(frame)
 
-    def cell(self, sheet: object, row: int, col: int, column: Column, record: Mapping[str, object]) -> None:
-        value, kind, lang = record.get(column.key), column.kind, self.lang
-        if _missing(value):
-            return
-        if kind == "kpi":
-            kind = "rate" if self._unit(record) == "rate" else "days"
-        elif kind == "change":
-            kind = "pp" if self._unit(record) == "rate" else "days_change"
-        if kind in ("int",):
-            sheet.write_number(row, col, int(value), self.numbers["int"])
-        elif kind in ("rate", "days", "points", "pp", "days_change"):
-            sheet.write_number(row, col, float(value), self.numbers[kind])
-        elif kind == "date":
-            if isinstance(value, str):
-                value = pd.Timestamp(value)
-            if isinstance(value, pd.Timestamp):
-                value = value.to_pydatetime()
-            if isinstance(value, date) and not isinstance(value, datetime):
-                value = datetime(value.year, value.month, value.day)
-            sheet.write_datetime(row, col, value.replace(tzinfo=None), self.numbers["date"])
-        elif kind == "status":
-            sheet.write_string(row, col, status_label(str(value), lang), self.status.get(str(value), self.text))
+    def _cells(self, frame: pd.DataFrame, column: Column, units: list[str]) -> tuple[bool, list, list]:
+        """One column ready to write: whether it is text, its values (None: an empty cell) and each cell's
+        format, converted once for the whole column."""
+        lang, kind = self.lang, column.kind
+        series = frame[column.key] if column.key in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        missing = series.isna().tolist()
+        if kind == "date":
+            stamps = pd.to_datetime(series, errors="coerce")
+            if getattr(stamps.dt, "tz", None) is not None:
+                stamps = stamps.dt.tz_localize(None)
+            serial = ((stamps - EXCEL_EPOCH) / pd.Timedelta(days=1)).tolist()  # Excel's day number, time as fraction
+            return False, [None if m else v for v, m in zip(serial, missing, strict=True)], \
+                [self.numbers["date"]] * len(serial)
+        if kind in NUMBER_FORMATS or kind in ("kpi", "change"):
+            if kind == "int":
+                values = [None if m else int(v) for v, m in zip(series.tolist(), missing, strict=True)]
+            else:
+                values = [None if m else float(v) for v, m in zip(series.tolist(), missing, strict=True)]
+            if kind == "kpi":
+                formats = [self.numbers["rate" if u == "rate" else "days"] for u in units]
+            elif kind == "change":
+                formats = [self.numbers["pp" if u == "rate" else "days_change"] for u in units]
+            else:
+                formats = [self.numbers[kind]] * len(values)
+            return False, values, formats
+        raw = series.tolist()
+        if kind == "status":
+            texts = [status_label(str(v), lang) for v in raw]
+            formats = [self.status.get(str(v), self.text) for v in raw]
         elif kind == "metric":
-            m = metric(str(value))
-            sheet.write_string(row, col, m.label_en if lang == "en" else m.label_vi, self.text)
+            texts = ["" if m else metric(str(v)).label_en if lang == "en" else metric(str(v)).label_vi
+                     for v, m in zip(raw, missing, strict=True)]
+            formats = [self.text] * len(raw)
         elif kind == "followup_state":
-            sheet.write_string(row, col, followup_state(value, record.get("overdue"), lang), self.text)
+            overdue = frame["overdue"].tolist() if "overdue" in frame.columns else [False] * len(raw)
+            texts = [followup_state(v, o, lang) for v, o in zip(raw, overdue, strict=True)]
+            formats = [self.text] * len(raw)
         elif kind == "level":
-            names = LEVEL_NAMES.get(str(value), (str(value), str(value)))
-            sheet.write_string(row, col, names[1 if lang == "en" else 0], self.text)
+            texts = [LEVEL_NAMES.get(str(v), (str(v), str(v)))[1 if lang == "en" else 0] for v in raw]
+            formats = [self.text] * len(raw)
         else:
-            sheet.write_string(row, col, str(value), self.text)
+            texts = [str(v) for v in raw]
+            formats = [self.text] * len(raw)
+        return True, [None if m else t for t, m in zip(texts, missing, strict=True)], formats
 
     def table(self, sheet: object, frame: pd.DataFrame, columns: tuple[Column, ...], first_row: int = 0) -> int:
         """Header at `first_row`, the rows below (or one "no data" row), header frozen, autofilter on the
@@ -297,12 +312,14 @@ class _Writer:
             row += 1
             sheet.write_string(row, 0, NO_DATA["en" if self.lang == "en" else "vi"], self.italic)
         else:
-            keys = list(dict.fromkeys([*(c.key for c in columns), *ROW_CONTEXT]))
-            present = frame.loc[:, [k for k in keys if k in frame.columns]]
-            for record in present.to_dict("records"):
-                row += 1
-                for col, column in enumerate(columns):
-                    self.cell(sheet, row, col, column, record)
+            units = self._units(frame)
+            prepared = [self._cells(frame, column, units) for column in columns]
+            for col, (is_text, values, formats) in enumerate(prepared):
+                write = sheet.write_string if is_text else sheet.write_number
+                for offset, (value, fmt) in enumerate(zip(values, formats, strict=True), start=first_row + 1):
+                    if value is not None:
+                        write(offset, col, value, fmt)
+            row = first_row + len(frame)
         sheet.freeze_panes(first_row + 1, 0)
         sheet.autofilter(first_row, 0, row, len(columns) - 1)
         for col, column in enumerate(columns):
