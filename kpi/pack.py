@@ -142,7 +142,7 @@ def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[st
                targets: Targets | None = None, now: datetime | None = None) -> Pack:
     """Compute the meeting pack for the period and the scope's filters (dimension id -> value; {} = the whole
     province). Raises ValueError where the engine does (a district filter for a period after the reform)."""
-    where = {k: v for k, v in (where or {}).items()}
+    where = dict(where or {})
     for key in where:
         if key not in DIMENSION_BY_ID or DIMENSION_BY_ID[key].sql is None:
             raise ValueError(f"unknown filter {key!r}; known: {', '.join(d for d in DIMENSION_BY_ID if d != 'month')}")
@@ -266,8 +266,11 @@ def _value_text(dimension_id: str, value: object, lang: str) -> str:
     values = value if isinstance(value, list | tuple) else [value]
     shown = []
     for v in values:
-        label = term_label(dimension_id, v, lang) if dimension_id in VOCABULARIES else ""
-        shown.append(label or ("(trống)" if lang != "en" else "(empty)") if v is None else label or str(v))
+        if v is None:
+            shown.append("(empty)" if lang == "en" else "(trống)")
+        else:  # vocabulary codes (channel, level...) by their label
+            label = term_label(dimension_id, v, lang) if dimension_id in VOCABULARIES else ""
+            shown.append(label or str(v))
     return ", ".join(shown)
 
 
