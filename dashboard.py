@@ -15,6 +15,8 @@ PAGES = (
     ("pages/so_nganh.py", "Sở, ngành", "Departments", ":material/account_balance:", "so-nganh"),
     ("pages/danh_gia_thang.py", "Đánh giá tháng", "Monthly review", ":material/event_note:", "danh-gia-thang"),
     ("pages/theo_doi.py", "Việc giao", "Follow-ups", ":material/task_alt:", "viec-giao"),
+    ("pages/bao_cao_hop.py", "Báo cáo họp", "Meeting report", ":material/summarize:", "bao-cao-hop"),
+    ("pages/trinh_chieu.py", "Trình chiếu", "Presentation", ":material/slideshow:", "trinh-chieu"),
     ("pages/du_lieu.py", "Dữ liệu", "Data", ":material/database:", "du-lieu"),
     ("pages/phuong_phap.py", "Phương pháp", "Methodology", ":material/menu_book:", "phuong-phap"),
 )

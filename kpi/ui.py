@@ -20,10 +20,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import db, dossier_lists, drilldown, exports, followups, store, views
+from kpi import db, dossier_lists, drilldown, exports, followups, meeting, store, views
 from kpi.fields import term_label
 from kpi.formatting import display_frame, format_date, format_datetime, format_decimal, format_int, format_value
 from kpi.metrics import METRICS, metric
+from kpi.pack import Pack, Slide, build_pack
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red"}
@@ -565,3 +566,102 @@ def followups_panel(where: Mapping[str, object], period: views.Period, *, key: s
                  "date. Record, annotate and close follow-ups on the Follow-ups page."))
     formatted_table(followups.display(frame, lang()), frame, followups.LABELS, key=key, file_stem="viec-giao")
     return frame
+
+
+# --- meeting pack (Báo cáo họp, Trình chiếu) --------------------------------------------------------
+
+
+def meeting_pack(selection: views.Selection) -> Pack:
+    """The meeting pack of the selection (kpi.pack.build_pack through the query cache), with the follow-ups as
+    they are now (followups_query: recording a follow-up changes no import, so the pack's own may be older)."""
+    with st.spinner(t("Đang tổng hợp báo cáo…", "Assembling the report…")):
+        built = query(build_pack, selection.period, selection.where)
+    current = followups_query(followups.for_report, selection.period, selection.where)
+    return meeting.with_followups(built, current)
+
+
+def shown_table(frame: pd.DataFrame, *, key: str, height: int | str = "auto") -> None:
+    """A table the package has already written for the eye (text cells, headers in the chosen language);
+    `height` in pixels, "auto" (at most about ten rows, then a scroll bar) or "content" (every row)."""
+    st.dataframe(frame, hide_index=True, width="stretch", height=height, key=key)
+
+
+def pack_downloads(pack: Pack, lang: str, *, key: str) -> None:
+    """The pack's PDF report and Excel workbook in `lang`, named after pack.file_stem. Each file is written when
+    its button is clicked (Streamlit's deferred download), not on every run of the page."""
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(t("Tải báo cáo PDF", "Download the PDF report"), lambda: meeting.pdf_bytes(pack, lang),
+                         file_name=meeting.file_name(pack, ".pdf", lang), mime=meeting.PDF_MIME, key=f"{key}-pdf",
+                         on_click="ignore", type="primary", icon=":material/picture_as_pdf:")
+    right.download_button(t("Tải bảng tính Excel", "Download the Excel workbook"),
+                          lambda: meeting.xlsx_bytes(pack, lang), file_name=meeting.file_name(pack, ".xlsx", lang),
+                          mime=meeting.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore", icon=":material/table_view:")
+
+
+SLIDE_PARAM = "trang"  # the presentation's screen number in the address (?trang=3)
+
+
+def presentation_style(*, key: str) -> None:
+    """Large type for the meeting-room screen, read from the back of a room: slide titles 2.5rem, the value
+    6rem, dark text on white; the sidebar (filters) starts folded away."""
+    st.set_page_config(initial_sidebar_state="collapsed")
+    dark, accent = "#0d1b2a", "#0b3d91"
+    st.html(f"""<style>
+.st-key-{key} {{ background: #ffffff; color: {dark}; padding: 1.5rem 2rem; border-radius: .75rem;
+  border: 1px solid #b0bec5; }}
+.st-key-{key} h1 {{ font-size: 2.5rem !important; line-height: 1.2 !important; color: {dark} !important; }}
+.st-key-{key}-value p {{ font-size: 6rem !important; font-weight: 700; line-height: 1.05; color: {accent};
+  margin: 0; }}
+.st-key-{key}-detail p {{ font-size: 1.6rem !important; line-height: 1.45; color: {dark}; }}
+.st-key-{key}-table table, .st-key-{key}-table th {{ font-size: 1.35rem !important; color: {dark} !important; }}
+.st-key-{key}-nav button p, .st-key-{key}-counter p {{ font-size: 1.5rem !important; font-weight: 700; }}
+</style>""")
+
+
+def slide_pager(count: int, *, key: str) -> int:
+    """Previous and next buttons around the counter ("3/12") of a presentation of `count` screens; the screen
+    shown is kept for the session and in the address (?trang=3), so a link reopens it. Returns its number."""
+    state = f"_{key}-number"
+    number = meeting.slide_number(st.session_state.get(state, st.query_params.get(SLIDE_PARAM)), count)
+    st.session_state[state] = number
+    if st.query_params.get(SLIDE_PARAM) != str(number):
+        st.query_params[SLIDE_PARAM] = str(number)
+    row = st.container(horizontal=True, vertical_alignment="center", key=f"{key}-nav")
+    row.button(t("Trước", "Previous"), key=f"{key}-previous", icon=":material/arrow_back:", on_click=_step_slide,
+               args=(state, -1, count))
+    row.container(key=f"{key}-counter", width="content").markdown(meeting.counter_text(number, count))
+    row.button(t("Tiếp", "Next"), key=f"{key}-next", icon=":material/arrow_forward:", icon_position="right",
+               on_click=_step_slide, args=(state, 1, count))
+    return number
+
+
+def _step_slide(state: str, step: int, count: int) -> None:
+    st.session_state[state] = meeting.slide_number(int(st.session_state.get(state, 1)) + step, count)
+
+
+def slide(screen: Slide, *, key: str) -> None:
+    """One presentation screen in the large type of `presentation_style(key=key)`: the title, the value, the
+    line under it, then the chart enlarged for the room, or else the first rows of the screen's table."""
+    with st.container(key=key):
+        st.title(screen.title, anchor=False)
+        if screen.value_text:
+            st.container(key=f"{key}-value").markdown(_plain(screen.value_text))
+        if screen.detail_text:
+            lines = [_plain(line) for line in meeting.detail_lines(screen)]
+            st.container(key=f"{key}-detail").markdown("  \n".join(lines))
+        if screen.figure is not None:
+            st.plotly_chart(meeting.screen_figure(screen.figure), width="stretch", key=f"{key}-chart",
+                            config={"displayModeBar": False})
+            return
+        table, left_out = meeting.screen_table(screen.table)
+        if table is not None:
+            st.container(key=f"{key}-table").table(table, hide_index=True)
+        if left_out:
+            st.caption(t(f"Và {format_int(left_out)} dòng khác: bảng đầy đủ ở trang Báo cáo họp và trong tệp báo cáo.",
+                         f"And {format_int(left_out)} more rows: the full table is on the Meeting report page and in "
+                         "the report files."))
+
+
+def _plain(text: str) -> str:
+    """Text shown as it is by st.markdown (Markdown and LaTeX marks escaped)."""
+    return "".join("\\" + c if c in "\\`*_[]<>#~$|" else c for c in text)

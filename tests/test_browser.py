@@ -22,6 +22,7 @@ from kpi import db, drilldown, periods
 from kpi.engine import kpi_table
 from kpi.formatting import format_int, format_percent
 from kpi.metrics import metric
+from kpi.pack import build_pack, slides
 
 pytest.register_assert_rewrite("browser")  # its helpers' asserts explain themselves, as in a test module
 from browser import (  # noqa: E402
@@ -325,3 +326,37 @@ def test_drill_down_departments(page, dashboard_url: str, engine_db: Path) -> No
     assert sidebar_choice(page, "Sở, ngành, đơn vị") == agency
     assert_ranking(page, sectors, f"sectors of {agency}")
     screenshot(page, "drill-departments-2")
+
+
+# --- presentation -----------------------------------------------------------------------------------
+
+
+def test_presentation_next_twice(page, dashboard_url: str, engine_db: Path) -> None:
+    """Presentation, the first quarter of 2024: two clicks on "Tiếp" show the third screen (counter "3/N",
+    trang=3 in the address, that screen's title), the numbers those of the meeting pack built from the store;
+    the sidebar starts folded away and the screen's value is in large type."""
+    con = db.connect(engine_db, read_only=True)
+    try:
+        screens = slides(build_pack(con, periods.quarter(2024, 1)))
+    finally:
+        con.close()
+    query = {"ky": "quarter", "nam": "2024", "so": "1", "lang": "vi"}
+    open_page(page, with_query(urljoin(dashboard_url, "trinh-chieu"), **query))
+    assert_no_exception(page)
+    assert title(page) == screens[0].title
+    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+
+    def counter() -> str:
+        return page.locator(".st-key-slide-counter").inner_text().strip()
+
+    assert counter() == f"1/{len(screens)}"
+    for _ in range(2):
+        rerun(page, page.locator(".st-key-slide-next button").click)
+        assert_no_exception(page)
+    assert counter() == f"3/{len(screens)}"
+    assert title(page) == screens[2].title
+    assert query_params(page).get("trang") == "3"
+    value = page.locator(".st-key-slide-value p").first
+    assert value.inner_text().strip() == screens[2].value_text
+    assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 80  # 6rem
+    screenshot(page, "presentation-3")

@@ -1,0 +1,24 @@
+"""Trình chiếu / Presentation: the meeting pack on the meeting-room screen, one headline KPI or ranking per
+screen in large type, moved through with the previous and next buttons (the screen's number is in the address,
+?trang=3). The same pack, period and scope as the Meeting report page (the sidebar's shared filters)."""
+
+import streamlit as st
+
+from kpi import meeting, ui
+from kpi.pack import period_text, slides
+
+t = ui.t
+selection = ui.filters()
+ui.presentation_style(key="slide")
+pack = ui.meeting_pack(selection)
+if not meeting.has_data(pack):
+    st.title(t("Trình chiếu", "Presentation"))
+    ui.no_data("không có hồ sơ nào trong kỳ và phạm vi đã chọn.", "no dossier in the chosen period and scope.")
+    st.stop()
+
+screens = slides(pack, ui.lang())
+number = ui.slide_pager(len(screens), key="slide")
+st.caption(f"{period_text(pack.period, ui.lang())} · {pack.scope(ui.lang())} · "
+           + t("Toàn màn hình: phím F11; bộ lọc kỳ và phạm vi ở thanh bên (nút » góc trên bên trái).",
+               "Full screen: F11; the period and scope filters are in the sidebar (» at the top left)."))
+ui.slide(screens[number - 1], key="slide")
