@@ -5,13 +5,16 @@ unit, the follow-ups and an appendix defining every KPI.
 Every number is the pack's (kpi.pack, from the KPI engine), written with kpi.formatting; nothing is computed
 here. The text is set in the bundled DejaVu Sans (kpi/fonts, embedded as subsets), which carries every
 Vietnamese letter and stacked tone mark. Charts are the figures of `kpi.pack.figures` (the dashboard's
-kpi.charts functions) exported as PNG at 3× by Kaleido, which drives a Chromium: all of them in one browser
-start. Without a browser the PDF is still written, with a note in place of each chart.
+kpi.charts functions) exported as PNG at 3× by Kaleido, which drives a Chromium: one browser for the process,
+started on first use (or early by `warm_up`) and kept open, exporting while the pages are laid out. Without a
+browser the PDF is still written, with a note in place of each chart.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import functools
 import io
 import os
@@ -110,7 +113,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                                    textColor=MUTED),
         "period": ParagraphStyle("period", parent=base, fontName="PackSans-Bold", fontSize=15, leading=20,
                                  alignment=TA_CENTER, spaceBefore=14, spaceAfter=2),
-        "h1": ParagraphStyle("h1", parent=base, fontName="PackSans-Bold", fontSize=13, leading=17, spaceBefore=4,
+        "h1": ParagraphStyle("h1", parent=base, fontName="PackSans-Bold", fontSize=13, leading=17, spaceBefore=12,
                              spaceAfter=6, textColor=HEAD_BG),
         "h2": ParagraphStyle("h2", parent=base, fontName="PackSans-Bold", fontSize=10, leading=13, spaceBefore=8,
                              spaceAfter=4),
@@ -166,39 +169,122 @@ def _unavailable(figures: Mapping[str, go.Figure], browser: str | None) -> dict[
 def chart_images(figures: Mapping[str, go.Figure], *, browser: str | None = None, width: int = CHART_WIDTH_PX,
                  scale: float = CHART_SCALE, timeout: float = CHART_TIMEOUT_S) -> dict[str, bytes | ChartFailure]:
     """Each figure as PNG bytes (`width` CSS pixels wide, its own layout height, `scale` device pixels per
-    pixel), all rendered in one Kaleido browser start; a figure that could not be rendered maps to a
-    ChartFailure. `browser` is the Chromium to use (default: find_browser())."""
+    pixel), all rendered by the process's one Kaleido browser (started on first use, or by warm_up); a figure
+    that could not be rendered maps to a ChartFailure. `browser` is the Chromium to use (default:
+    find_browser())."""
     if not figures:
         return {}
     browser = browser if browser is not None else find_browser()
     failures = _unavailable(figures, browser)
     if failures is not None:
         return dict(failures)
-    import kaleido  # noqa: PLC0415
-
-    async def render() -> list[bytes | BaseException]:
-        async with kaleido.Kaleido(n=1, timeout=timeout, path=browser, mathjax=False) as k:
-            jobs = [k.calc_fig(figure, opts={"format": "png", "width": width, "scale": scale,
-                                             "height": _height_px(figure)})
-                    for figure in figures.values()]
-            return await asyncio.gather(*jobs, return_exceptions=True)
-
-    outcome: dict[str, object] = {}
-
-    def run() -> None:  # a thread of its own: the caller may already run an event loop (Streamlit, Jupyter)
-        try:
-            outcome["images"] = asyncio.run(render())
-        except BaseException as exc:  # noqa: BLE001 - any browser failure becomes the charts' note
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="pack-charts")
-    worker.start()
-    worker.join()
-    if "error" in outcome:
-        failure = ChartFailure("failed", _error_text(outcome["error"]))
+    opts = [{"format": "png", "width": width, "scale": scale, "height": _height_px(f)} for f in figures.values()]
+    try:
+        images = _chart_browser(browser).render(list(figures.values()), opts, timeout)
+    except BaseException as exc:  # noqa: BLE001 - any browser failure becomes the charts' note
+        _drop_chart_browser(browser)
+        failure = ChartFailure("failed", _error_text(exc))
         return {name: failure for name in figures}
+    if any(not isinstance(image, bytes) for image in images):
+        _drop_chart_browser(browser)  # it may have died: the next export starts a fresh one
     return {name: image if isinstance(image, bytes) else ChartFailure("failed", _error_text(image))
-            for name, image in zip(figures, outcome["images"], strict=True)}
+            for name, image in zip(figures, images, strict=True)}
+
+
+def warm_up(browser: str | None = None) -> None:
+    """Start the chart browser in the background (no wait), so that a pack's charts need not wait for
+    Chromium to start: call it before building the pack. Does nothing without a browser or kaleido."""
+    browser = browser if browser is not None else find_browser()
+    if _unavailable({"any": go.Figure()}, browser) is None:
+        _chart_browser(browser)
+
+
+class _ChartBrowser:
+    """One headless Chromium driven by Kaleido, in a thread with its own event loop (the caller may run one
+    already: Streamlit, Jupyter). It stays open for the process, so only the first export waits for Chromium
+    and plotly.js to load; exports from several threads share its tab queue."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._kaleido: object | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="pack-chart-browser", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        try:
+            self._kaleido = self._loop.run_until_complete(self._open())
+        except BaseException as exc:  # noqa: BLE001 - reported to every render call
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _open(self) -> object:
+        import kaleido  # noqa: PLC0415
+
+        browser = kaleido.Kaleido(n=1, timeout=CHART_TIMEOUT_S, path=self.path, mathjax=False)
+        await browser.open()
+        return browser
+
+    def render(self, figures: Sequence[go.Figure], opts: Sequence[Mapping[str, object]],
+               timeout: float) -> list[bytes | BaseException]:
+        """PNG bytes (or the error) per figure, in order."""
+        if not self._ready.wait(timeout):
+            raise TimeoutError(f"Chromium did not start within {timeout:g} s")
+        if self._error is not None:
+            raise self._error
+        jobs = [asyncio.run_coroutine_threadsafe(self._kaleido.calc_fig(f, opts=dict(o)), self._loop)
+                for f, o in zip(figures, opts, strict=True)]
+        out: list[bytes | BaseException] = []
+        for job in jobs:
+            try:
+                out.append(job.result(timeout))
+            except BaseException as exc:  # noqa: BLE001 - one figure's failure is that figure's note
+                out.append(exc)
+        return out
+
+    def close(self) -> None:
+        """Close Chromium and stop the loop."""
+        if self._ready.is_set() and self._kaleido is not None and self._loop.is_running():
+            with contextlib.suppress(BaseException):
+                asyncio.run_coroutine_threadsafe(self._kaleido.close(), self._loop).result(10)
+        if self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+_BROWSERS: dict[str, _ChartBrowser] = {}
+_BROWSERS_LOCK = threading.Lock()
+
+
+def _chart_browser(path: str) -> _ChartBrowser:
+    with _BROWSERS_LOCK:
+        if path not in _BROWSERS:
+            if not _BROWSERS:
+                atexit.register(close_chart_browsers)
+            _BROWSERS[path] = _ChartBrowser(path)
+        return _BROWSERS[path]
+
+
+def _drop_chart_browser(path: str) -> None:
+    with _BROWSERS_LOCK:
+        browser = _BROWSERS.pop(path, None)
+    if browser is not None:
+        threading.Thread(target=browser.close, name="pack-chart-browser-close", daemon=True).start()
+
+
+def close_chart_browsers() -> None:
+    """Close the chart browsers this process started (at exit, or to free their memory)."""
+    with _BROWSERS_LOCK:
+        browsers = list(_BROWSERS.values())
+        _BROWSERS.clear()
+    for browser in browsers:
+        browser.close()
 
 
 def _height_px(figure: go.Figure) -> int:
@@ -429,7 +515,7 @@ def _headline(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -> li
               _text("Mẫu số", "Denominator", lang), _text("Mục tiêu", "Target", lang),
               _text("Đánh giá", "Status", lang), _text(f"So với kỳ trước ({previous})", f"On {previous}", lang),
               _text(f"So với cùng kỳ năm trước ({earlier})", f"On {earlier} (a year earlier)", lang)]
-    widths = (118, 52, 48, 48, 44, 44, 78, 78)
+    widths = (100, 46, 48, 58, 42, 50, 83, 83)
     rows, extra = [], []
     for i, row in enumerate(pack_model.headline_rows(pack), start=1):
         m = metric(row["metric"])
@@ -437,7 +523,7 @@ def _headline(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -> li
         rows.append([
             _lines(label, widths[0]), _value(row["value"], m.unit, lang), format_int(row["numerator"]),
             format_int(row["denominator"]), "–" if _missing(row["target"]) else _value(row["target"], m.unit, lang),
-            pack_model.status_label(row["status"], lang) or "–",
+            _lines(pack_model.status_label(row["status"], lang) or "–", widths[5], CELL_BOLD),
             _change(row["previous_change_pp"], row["previous_value"], m.unit, widths[6], lang),
             _change(row["year_earlier_change_pp"], row["year_earlier_value"], m.unit, widths[7], lang),
         ])
@@ -533,7 +619,8 @@ def _ranking(pack: Pack, which: str, charts: _Charts,
     rows, extra = [], []
     for i, (r, status) in enumerate(zip(table.to_dict("records"), frame["status"], strict=True), start=1):
         rows.append([str(r["rank"]), _lines(r["group"], widths[1]), r["value_text"], format_int(r["numerator"]),
-                     format_int(r["denominator"]), r["target_text"] or "–", r["status_text"] or "–",
+                     format_int(r["denominator"]), r["target_text"] or "–",
+                     _lines(r["status_text"] or "–", widths[6], CELL_BOLD),
                      r["change_text"] or "–"])
         extra += _status_cell(6, i, status)
     out += [Spacer(1, 6), _table(header, rows, widths, styles, right=(0, 2, 3, 4, 5, 7), extra=extra)]
@@ -580,7 +667,8 @@ def _below_target(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -
             level = pack_model.LEVEL_NAMES.get(r["level"], (r["level"], r["level"]))[1 if lang == "en" else 0]
             rows.append([_lines(level, widths[0]), _lines(r["group"], widths[1]), _value(r["value"], m.unit, lang),
                          _value(r["target"], m.unit, lang), pack_model.change_text(r["gap_pp"], m.unit, lang),
-                         pack_model.status_label(r["status"], lang), format_int(r["numerator"]),
+                         _lines(pack_model.status_label(r["status"], lang), widths[5], CELL_BOLD),
+                         format_int(r["numerator"]),
                          format_int(r["denominator"])])
             extra += _status_cell(5, len(rows), r["status"])
     out.append(Spacer(1, 4))
@@ -677,12 +765,18 @@ def _followups(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -> l
             "no task has been assigned for this scope at earlier meetings.", lang), styles, lang))
         return out
     table = pack_model.followups_table(pack, lang)
+    if len(table.columns) != 10:  # another layout than the one below: every column, as the pack writes it
+        widths = [TEXT_W / len(table.columns)] * len(table.columns)
+        rows = [[_lines(v, w) for v, w in zip(r, widths, strict=True)] for r in table.itertuples(index=False)]
+        out.append(_table(list(table.columns), rows, widths, styles))
+        return out
     unit, kpi, task, owner, due, state, note, then, now, change = table.columns
-    header = [unit, kpi, task, owner, due, state, _text("Chỉ số khi giao → hiện nay", "KPI then → now", lang)]
+    header = [unit, kpi, task, owner, due, state, _text("Chỉ số khi giao → hiện nay (thay đổi)",
+                                                        "KPI then → now (change)", lang)]
     widths = (74, 82, 140, 56, 44, 50, 64)
     rows = []
     for r in table.to_dict("records"):
-        text = r[task] + (f"\n({r[note]})" if r[note] else "")
+        text = r[task] + (f" ({r[note]})" if r[note] else "")
         rows.append([_lines(r[unit], widths[0]), _lines(r[kpi], widths[1]), _lines(text, widths[2]),
                      _lines(r[owner], widths[3]), r[due], _lines(r[state], widths[5]),
                      _lines(f"{r[then]} → {r[now]} ({r[change]})", widths[6])])
@@ -820,4 +914,4 @@ def write_pack_pdf(pack: Pack, path: str | Path, *, lang: str = "vi", browser: s
 
 
 __all__ = ["CHART_SCALE", "CHART_WIDTH_PX", "ChartFailure", "FONT_FILES", "OVERDUE_HEADER", "chart_images",
-           "find_browser", "register_fonts", "write_pack_pdf"]
+           "close_chart_browsers", "find_browser", "register_fonts", "warm_up", "write_pack_pdf"]
