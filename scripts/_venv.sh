@@ -9,3 +9,23 @@ if [ -z "$python_bin" ]; then
 fi
 [ -x .venv/bin/python ] || "$python_bin" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$1"
+
+# apt_install_missing WHAT CHECK PACKAGE...: install Debian packages once, quietly, when CHECK (a command or an
+# executable file) is missing; as root, or with sudo without a password. Otherwise it says so on stderr and
+# carries on: what needs them reports their absence itself (the meeting PDF writes a note instead of charts).
+apt_install_missing() {
+  local what="$1" check="$2" log
+  shift 2
+  if command -v "$check" >/dev/null 2>&1 || [ -x "$check" ]; then return 0; fi
+  local as_root=(false)
+  if [ "$(id -u)" -eq 0 ]; then as_root=(); elif command -v sudo >/dev/null 2>&1; then as_root=(sudo -n); fi
+  echo "Installing $* for $what..."
+  log="$(mktemp)"
+  if ! { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update &&
+         "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
+           --no-install-recommends "$@"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "Could not install $* (needs root or sudo): $what will be missing." >&2
+  fi
+  rm -f "$log"
+}
