@@ -379,26 +379,126 @@ def _lines(text: object, width: float, font: str = CELL_FONT, size: float = CELL
     return "\n".join(simpleSplit(str(text), font, size, width - 2 * CELL_PAD)) or ""
 
 
+CELL_LEADING, PAD_TOP, PAD_BOTTOM = 9.2, 1.5, 2.5
+
+
 def _table(header: Sequence[str], rows: list[list[object]], widths: Sequence[float],
-           styles: Mapping[str, ParagraphStyle], *, right: Sequence[int] = (),
-           extra: Sequence[tuple] = ()) -> LongTable:
+           styles: Mapping[str, ParagraphStyle], *, right: Sequence[int] = (), extra: Sequence[tuple] = (),
+           lang: str = "vi") -> _PagedTable:
     """A table with a dark header row repeated on every page, zebra rows, numbers right-aligned (`right`:
-    column indexes) and any extra TableStyle commands (status colours, group rows)."""
+    column indexes) and extra TableStyle commands, each on one row (status colours, group rows: a row whose
+    first cell SPANs the table names the rows below it, and is repeated, "(tiếp)", atop a page they
+    continue on). Data cells are plain strings, "\\n" between lines."""
     head = [Paragraph(escape(h), styles["head"]) for h in header]
-    table = LongTable([head, *rows], colWidths=list(widths), repeatRows=1)
     commands: list[tuple] = [
-        ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE, 9.2),  # every cell: reportlab's default is Helvetica
+        ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE, CELL_LEADING),  # every cell: reportlab's default is Helvetica
         ("TEXTCOLOR", (0, 1), (-1, -1), INK),
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
-        ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+        ("TOPPADDING", (0, 0), (-1, -1), PAD_TOP), ("BOTTOMPADDING", (0, 0), (-1, -1), PAD_BOTTOM),
         ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA]),
     ]
     commands += [("ALIGN", (c, 1), (c, -1), "RIGHT") for c in right]
-    table.setStyle(TableStyle(commands + list(extra)))
-    return table
+    by_row: dict[int, list[tuple]] = {}
+    for command in extra:  # (name, (column, row), (column, row), ...) with the header as row 0
+        name, (c0, r), (c1, _), *args = command
+        by_row.setdefault(r - 1, []).append((name, c0, c1, *args))
+    groups = {i for i, cmds in by_row.items() if any(c[0] == "SPAN" for c in cmds)}
+    return _PagedTable(head, rows, list(widths), commands, by_row, groups, _text(" (tiếp)", " (continued)", lang))
+
+
+class _PagedTable(Flowable):
+    """A table laid out a page at a time: each page's part is a table of its own, with the header row on top
+    (and the group row it continues), so that a list of thousands of rows costs time in proportion to its
+    length. (A reportlab table split at a page re-processes every remaining row, span and style each time.)
+    Row heights are known beforehand: plain string cells are lines × leading plus padding."""
+
+    def __init__(self, head: list[Flowable], rows: list[list[object]], widths: list[float], commands: list[tuple],
+                 by_row: dict[int, list[tuple]], groups: set[int], continued: str, start: int = 0,
+                 heights: list[float] | None = None) -> None:
+        super().__init__()
+        self.head, self.rows, self.widths, self.commands = head, rows, widths, commands
+        self.by_row, self.groups, self.continued, self.start = by_row, groups, continued, start
+        self.heights = heights if heights is not None else [
+            CELL_LEADING * max((str(c).count("\n") + 1 for c in row), default=1) + PAD_TOP + PAD_BOTTOM
+            for row in rows]
+        self._head_height: float | None = None
+        self._whole: LongTable | None = None
+
+    def _group_of(self, index: int) -> int | None:
+        """The group row a data row belongs to (None without one)."""
+        for i in range(index, -1, -1):
+            if i in self.groups:
+                return i
+        return None
+
+    def _part(self, stop: int) -> LongTable:
+        """The table of data rows start..stop-1 under the header (and the continued group row)."""
+        indexes = list(range(self.start, stop))
+        group = self._group_of(self.start)
+        cells: list[list[object]] = [self.head]
+        cmds = list(self.commands)
+        if group is not None and group != self.start:
+            title = str(self.rows[group][0])
+            cells.append([title + self.continued, *self.rows[group][1:]])
+            cmds += [(name, (c0, 1), (c1, 1), *args) for name, c0, c1, *args in self.by_row.get(group, [])]
+        for i in indexes:
+            cells.append(self.rows[i])
+            r = len(cells) - 1
+            cmds += [(name, (c0, r), (c1, r), *args) for name, c0, c1, *args in self.by_row.get(i, [])]
+        table = LongTable(cells, colWidths=self.widths, repeatRows=1)
+        table.setStyle(TableStyle(cmds))
+        return table
+
+    def _head(self, available_width: float) -> float:
+        if self._head_height is None:
+            head = LongTable([self.head], colWidths=self.widths)
+            head.setStyle(TableStyle(self.commands))
+            self._head_height = head.wrap(available_width, TEXT_H)[1]
+        return self._head_height
+
+    def _continues(self) -> bool:
+        group = self._group_of(self.start)
+        return group is not None and group != self.start
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        height = self._head(available_width) + sum(self.heights[self.start:])
+        if self._continues():
+            height += self.heights[self._group_of(self.start)]
+        if height <= available_height:  # it fits: the real table's height, and it is the one drawn
+            self._whole = self._part(len(self.rows))
+            height = self._whole.wrap(available_width, available_height)[1]
+        self.width, self.height = sum(self.widths), height
+        return self.width, self.height
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        room = available_height - self._head(available_width)
+        if self._continues():
+            room -= self.heights[self._group_of(self.start)]
+        stop = self.start
+        while stop < len(self.rows) and room >= self.heights[stop]:
+            room -= self.heights[stop]
+            stop += 1
+        if stop > self.start + 1 and stop - 1 in self.groups:
+            stop -= 1  # a group row is not left alone at the foot of a page
+        if stop == self.start:
+            return []
+        part = self._part(stop)
+        while stop > self.start + 1 and part.wrap(available_width, available_height)[1] > available_height:
+            stop -= 1
+            part = self._part(stop)
+        if stop >= len(self.rows):
+            return [part]
+        rest = _PagedTable(self.head, self.rows, self.widths, self.commands, self.by_row, self.groups,
+                           self.continued, stop, self.heights)
+        return [part, rest]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802 - reportlab's name
+        table = self._whole or self._part(len(self.rows))
+        table.wrapOn(canvas, self.width, self.height)
+        table.drawOn(canvas, x, y, _sW)
 
 
 def _key_values(rows: list[list[Flowable]], key_width: float, *, padding: float) -> LongTable:
@@ -418,7 +518,7 @@ def _status_cell(column: int, row: int, status: object) -> list[tuple]:
         return []
     return [("BACKGROUND", (column, row), (column, row), colors.HexColor(STATUS_HEX[status])),
             ("TEXTCOLOR", (column, row), (column, row), _STATUS_INK[status]),
-            ("FONT", (column, row), (column, row), CELL_BOLD, CELL_SIZE, 9.2)]
+            ("FONT", (column, row), (column, row), CELL_BOLD, CELL_SIZE, CELL_LEADING)]
 
 
 def _missing(value: object) -> bool:
@@ -672,7 +772,7 @@ def _below_target(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -
                          format_int(r["denominator"])])
             extra += _status_cell(5, len(rows), r["status"])
     out.append(Spacer(1, 4))
-    out.append(_table(header, rows, widths, styles, right=(2, 3, 4, 6, 7), extra=extra))
+    out.append(_table(header, rows, widths, styles, right=(2, 3, 4, 6, 7), extra=extra, lang=lang))
     return out
 
 
@@ -747,7 +847,7 @@ def _overdue(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str) -> lis
         rows.append([r["dossier_code"], _lines(procedure, widths[1]), _lines(r["sector"], widths[2]),
                      _date(r["received_at"]), _date(r["due_at"]), format_int(r["days_late"])])
     out.append(_table(OVERDUE_HEADER["en" if lang == "en" else "vi"], rows, widths, styles, right=(3, 4, 5),
-                      extra=extra))
+                      extra=extra, lang=lang))
     return out
 
 
