@@ -22,7 +22,7 @@ import streamlit as st
 
 from kpi import db, dossier_lists, drilldown, exports, followups, meeting, store, views
 from kpi.fields import term_label
-from kpi.formatting import display_frame, format_date, format_datetime, format_decimal, format_int, format_value
+from kpi.formatting import display_frame, format_change, format_date, format_datetime, format_int, format_value
 from kpi.metrics import METRICS, metric
 from kpi.pack import Pack, Slide, build_pack
 
@@ -411,13 +411,8 @@ def kpi_tile(row: Mapping[str, object], spark: Sequence[float | None] | None = N
 
 def change_text(change: float | None, unit: str) -> str | None:
     """A change as the reports write it: "+0,40 điểm %" for rates (percentage points), "-1,2 ngày" for
-    days; None without a comparison value."""
-    if change is None:
-        return None
-    sign = "+" if change > 0 else ""
-    if unit == "rate":
-        return sign + format_decimal(change, 2) + t(" điểm %", " pts")
-    return sign + format_decimal(change, 1) + t(" ngày", " days")
+    days; None without a comparison value (kpi.formatting.format_change, shared with the meeting pack)."""
+    return format_change(change, unit, lang())
 
 
 def channel_label(code: str) -> str:
