@@ -87,16 +87,20 @@ def _text(vi: str, en: str, lang: str) -> str:
 # --- fonts and styles -------------------------------------------------------------------------------
 
 
+_FONTS_LOCK = threading.Lock()
+
+
 def register_fonts() -> None:
     """Register the bundled DejaVu fonts with reportlab once (embedded as subsets in every PDF it writes)."""
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    for name, file in FONT_FILES.items():
-        if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
-    pdfmetrics.registerFontFamily("PackSans", normal="PackSans", bold="PackSans-Bold", italic="PackSans",
-                                  boldItalic="PackSans-Bold")
-    pdfmetrics.registerFontFamily("PackSansCond", normal="PackSansCond", bold="PackSansCond-Bold",
-                                  italic="PackSansCond", boldItalic="PackSansCond-Bold")
+    with _FONTS_LOCK:  # the dashboard's sessions may write PDFs at the same time
+        registered = set(pdfmetrics.getRegisteredFontNames())
+        for name, file in FONT_FILES.items():
+            if name not in registered:
+                pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / file)))
+        pdfmetrics.registerFontFamily("PackSans", normal="PackSans", bold="PackSans-Bold", italic="PackSans",
+                                      boldItalic="PackSans-Bold")
+        pdfmetrics.registerFontFamily("PackSansCond", normal="PackSansCond", bold="PackSansCond-Bold",
+                                      italic="PackSansCond", boldItalic="PackSansCond-Bold")
 
 
 CELL_FONT, CELL_BOLD, CELL_SIZE, CELL_PAD = "PackSansCond", "PackSansCond-Bold", 7.5, 3
