@@ -598,8 +598,7 @@ SLIDE_PARAM = "trang"  # the presentation's screen number in the address (?trang
 
 def presentation_style(*, key: str) -> None:
     """Large type for the meeting-room screen, read from the back of a room: slide titles 2.5rem, the value
-    6rem, dark text on white; the sidebar (filters) starts folded away."""
-    st.set_page_config(initial_sidebar_state="collapsed")
+    6rem, dark text on white (the screens drawn by `slide(..., key=key)`, the buttons by `slide_pager`)."""
     dark, accent = "#0d1b2a", "#0b3d91"
     st.html(f"""<style>
 .st-key-{key} {{ background: #ffffff; color: {dark}; padding: 1.5rem 2rem; border-radius: .75rem;
@@ -614,8 +613,9 @@ def presentation_style(*, key: str) -> None:
 
 
 def slide_pager(count: int, *, key: str) -> int:
-    """Previous and next buttons around the counter ("3/12") of a presentation of `count` screens; the screen
-    shown is kept for the session and in the address (?trang=3), so a link reopens it. Returns its number."""
+    """Previous and next buttons around the counter ("3/12") of a presentation of `count` screens, and a "Toàn
+    màn hình" switch that folds the sidebar away; the screen shown is kept for the session and in the address
+    (?trang=3), so a link reopens it. Returns its number."""
     state = f"_{key}-number"
     number = meeting.slide_number(st.session_state.get(state, st.query_params.get(SLIDE_PARAM)), count)
     st.session_state[state] = number
@@ -627,6 +627,12 @@ def slide_pager(count: int, *, key: str) -> int:
     row.container(key=f"{key}-counter", width="content").markdown(meeting.counter_text(number, count))
     row.button(t("Tiếp", "Next"), key=f"{key}-next", icon=":material/arrow_forward:", icon_position="right",
                on_click=_step_slide, args=(state, 1, count))
+    full = row.toggle(t("Toàn màn hình", "Full screen"), key=f"{key}-full",
+                      help=t("Thu gọn thanh bên (bộ lọc, các trang); nút » ở góc trên bên trái mở lại. Phím F11: "
+                             "trình duyệt toàn màn hình.",
+                             "Folds the sidebar (filters, pages) away; » at the top left opens it again. F11: the "
+                             "browser's full screen."))
+    st.set_page_config(initial_sidebar_state="collapsed" if full else "auto")
     return number
 
 

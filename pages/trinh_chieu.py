@@ -19,6 +19,6 @@ if not meeting.has_data(pack):
 screens = slides(pack, ui.lang())
 number = ui.slide_pager(len(screens), key="slide")
 st.caption(f"{period_text(pack.period, ui.lang())} · {pack.scope(ui.lang())} · "
-           + t("Toàn màn hình: phím F11; bộ lọc kỳ và phạm vi ở thanh bên (nút » góc trên bên trái).",
-               "Full screen: F11; the period and scope filters are in the sidebar (» at the top left)."))
+           + t("Kỳ và phạm vi chọn ở thanh bên; phím F11: trình duyệt toàn màn hình.",
+               "Period and scope in the sidebar; F11: the browser's full screen."))
 ui.slide(screens[number - 1], key="slide")

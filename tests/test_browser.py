@@ -334,7 +334,7 @@ def test_drill_down_departments(page, dashboard_url: str, engine_db: Path) -> No
 def test_presentation_next_twice(page, dashboard_url: str, engine_db: Path) -> None:
     """Presentation, the first quarter of 2024: two clicks on "Tiếp" show the third screen (counter "3/N",
     trang=3 in the address, that screen's title), the numbers those of the meeting pack built from the store;
-    the sidebar starts folded away and the screen's value is in large type."""
+    the "Toàn màn hình" switch folds the sidebar away and the screen's value is in large type."""
     con = db.connect(engine_db, read_only=True)
     try:
         screens = slides(build_pack(con, periods.quarter(2024, 1)))
@@ -344,7 +344,10 @@ def test_presentation_next_twice(page, dashboard_url: str, engine_db: Path) -> N
     open_page(page, with_query(urljoin(dashboard_url, "trinh-chieu"), **query))
     assert_no_exception(page)
     assert title(page) == screens[0].title
-    assert page.locator('[data-testid="stSidebar"]').get_attribute("data-collapsed") == "true"
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.get_attribute("data-collapsed") == "false"  # the filters and the pages stay at hand
+    rerun(page, page.locator(".st-key-slide-full label").click)  # "Toàn màn hình": the sidebar folds away
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]').dataset.collapsed === 'true'")
 
     def counter() -> str:
         return page.locator(".st-key-slide-counter").inner_text().strip()
