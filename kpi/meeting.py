@@ -104,6 +104,14 @@ def counter_text(number: int, count: int) -> str:
     return f"{number}/{count}"
 
 
+SCREEN_LONG_VALUE = 30  # characters: a longer value (the cover's period with its dates) is set smaller
+
+
+def is_long_value(slide: Slide) -> bool:
+    """Whether the screen's value is too long for the largest type on one line."""
+    return len(slide.value_text) > SCREEN_LONG_VALUE
+
+
 def detail_lines(slide: Slide) -> list[str]:
     """The line under a screen's value, one fact a line (the pack joins them with " · ")."""
     return [part for part in slide.detail_text.split(" · ") if part]
@@ -138,5 +146,5 @@ def _missing(value: object) -> bool:
 
 
 __all__ = ["FILE_LANGUAGES", "PDF_MIME", "SCREEN_HEIGHT", "XLSX_MIME", "counter_text", "detail_lines", "file_name",
-           "has_data", "overdue_units_table", "pdf_bytes", "screen_figure", "screen_table", "slide_number",
-           "with_followups", "xlsx_bytes"]
+           "has_data", "is_long_value", "overdue_units_table", "pdf_bytes", "screen_figure", "screen_table",
+           "slide_number", "with_followups", "xlsx_bytes"]

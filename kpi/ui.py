@@ -598,13 +598,16 @@ SLIDE_PARAM = "trang"  # the presentation's screen number in the address (?trang
 
 def presentation_style(*, key: str) -> None:
     """Large type for the meeting-room screen, read from the back of a room: slide titles 2.5rem, the value
-    6rem, dark text on white (the screens drawn by `slide(..., key=key)`, the buttons by `slide_pager`)."""
+    6rem (3.5rem when long), dark text on white (the screens drawn by `slide(..., key=key)`, the buttons by
+    `slide_pager`)."""
     dark, accent = "#0d1b2a", "#0b3d91"
     st.html(f"""<style>
 .st-key-{key} {{ background: #ffffff; color: {dark}; padding: 1.5rem 2rem; border-radius: .75rem;
   border: 1px solid #b0bec5; }}
 .st-key-{key} h1 {{ font-size: 2.5rem !important; line-height: 1.2 !important; color: {dark} !important; }}
 .st-key-{key}-value p {{ font-size: 6rem !important; font-weight: 700; line-height: 1.05; color: {accent};
+  margin: 0; }}
+.st-key-{key}-value-long p {{ font-size: 3.5rem !important; font-weight: 700; line-height: 1.1; color: {accent};
   margin: 0; }}
 .st-key-{key}-detail p {{ font-size: 1.6rem !important; line-height: 1.45; color: {dark}; }}
 .st-key-{key}-table table, .st-key-{key}-table th {{ font-size: 1.35rem !important; color: {dark} !important; }}
@@ -646,7 +649,8 @@ def slide(screen: Slide, *, key: str) -> None:
     with st.container(key=key):
         st.title(screen.title, anchor=False)
         if screen.value_text:
-            st.container(key=f"{key}-value").markdown(_plain(screen.value_text))
+            long = "-long" if meeting.is_long_value(screen) else ""
+            st.container(key=f"{key}-value{long}").markdown(_plain(screen.value_text))
         if screen.detail_text:
             lines = [_plain(line) for line in meeting.detail_lines(screen)]
             st.container(key=f"{key}-detail").markdown("  \n".join(lines))
