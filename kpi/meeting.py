@@ -2,8 +2,8 @@
 "Trình chiếu" screens (kpi.pack computes the pack; this only picks, pages and enlarges what it gives).
 
 - The files: `pdf_bytes` and `xlsx_bytes` write the pack with kpi.pack_pdf / kpi.pack_excel into a temporary
-  folder and return the bytes (a download button's deferred data). The writers, and the PDF and Excel
-  libraries under them, are imported when a file is asked for, not on every page run.
+  folder and return the bytes (a download button's deferred data), stamped with the time they are written. The
+  writers, and the PDF and Excel libraries under them, are imported when a file is asked for, not on every run.
 - The follow-ups change without an import, so the dashboard caches them apart from the pack (keyed by
   kpi.followups.revision) and puts the current ones in the cached pack (`with_followups`).
 - The presentation: `slide_number` (the screen the address or a button asks for, kept within 1..count),
@@ -17,6 +17,7 @@ import dataclasses
 import importlib
 import math
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +31,7 @@ from kpi.pack import Pack, Slide
 FILE_LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 PDF_MIME = "application/pdf"
 
-# --- the preview --------------------------------------------------------------------------------------------
+# --- the preview ----------------------------------------------------------------------------------
 
 
 def has_data(pack: Pack) -> bool:
@@ -55,11 +56,13 @@ def with_followups(pack: Pack, followups: pd.DataFrame) -> Pack:
     return dataclasses.replace(pack, followups=followups)
 
 
-# --- the files ----------------------------------------------------------------------------------------------
+# --- the files ------------------------------------------------------------------------------------
 
 
 def _written(writer: str, function: str, pack: Pack, suffix: str, lang: str) -> bytes:
     write = getattr(importlib.import_module(writer), function)
+    # the pack comes from the cache (same data version, so the same numbers): the file says when it was made
+    pack = dataclasses.replace(pack, generated_at=datetime.now())
     with tempfile.TemporaryDirectory(prefix="egov-kpi-pack-") as folder:
         path = Path(write(pack, Path(folder) / f"{pack_model.file_stem(pack)}{suffix}", lang=lang))
         return path.read_bytes()
@@ -80,7 +83,7 @@ def file_name(pack: Pack, suffix: str, lang: str = "vi") -> str:
     return pack_model.file_stem(pack) + ("-en" if lang == "en" else "") + suffix
 
 
-# --- the presentation ---------------------------------------------------------------------------------------
+# --- the presentation -----------------------------------------------------------------------------
 
 SCREEN_HEIGHT = 600  # a chart's least height on the meeting-room screen (px)
 SCREEN_BAR_PX = 30  # a ranking bar's height there: a label in large type needs the room

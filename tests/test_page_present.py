@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from apptest import app_test
 from browser import build_fixture_db
 from streamlit.testing.v1 import AppTest
 
-from kpi import db, periods
+from kpi import db, meeting, periods
 from kpi import pack as pack_model
 from kpi.engine import kpi_table
 from kpi.formatting import format_int, format_value
@@ -127,3 +128,37 @@ def test_english(store: Path) -> None:
     assert at.button(key="slide-next").label == "Next" and at.button(key="slide-previous").label == "Previous"
     # (a click would re-send the sidebar's choices, which AppTest formats outside the page's language)
     assert run_page("en", **QUARTER_URL, trang="2").title[0].value == "On-time resolution rate"
+
+
+# --- kpi.meeting without Streamlit ------------------------------------------------------------------
+
+
+def test_slide_number_and_counter() -> None:
+    assert [meeting.slide_number(raw, 15) for raw in ("3", 3, " 7 ", "15", "16", "0", "-2", "abc", None, "2.5")] == \
+        [3, 3, 7, 15, 15, 1, 1, 1, 1, 1]
+    assert meeting.slide_number("4", 0) == 1  # no screen: the first, never 0
+    assert meeting.counter_text(3, 12) == "3/12"
+
+
+def test_screen_table_and_long_values(screens: list[pack_model.Slide]) -> None:
+    below = next(s for s in screens if s.kind == "below_target")
+    head, left_out = meeting.screen_table(below.table)
+    assert len(below.table) > meeting.SCREEN_TABLE_ROWS  # the sample has many units below target
+    assert head.equals(below.table.head(meeting.SCREEN_TABLE_ROWS).reset_index(drop=True))
+    assert left_out == len(below.table) - meeting.SCREEN_TABLE_ROWS
+    assert meeting.screen_table(None) == (None, 0)
+    assert meeting.is_long_value(screens[0]) and not meeting.is_long_value(screens[1])  # the period, "97,16%"
+    assert meeting.detail_lines(screens[1])[0].startswith("Tử số / mẫu số: ")
+
+
+def test_screen_figure_keeps_the_data() -> None:
+    figure = go.Figure(go.Bar(x=[0.5, 0.9], y=["Sở A", "Sở B"], orientation="h", text=["50,00%", "90,00%"]))
+    figure.update_layout(title="Xếp hạng", height=320)
+    big = meeting.screen_figure(figure)
+    assert big.layout.height == meeting.SCREEN_HEIGHT and big.layout.font.size == meeting.SCREEN_FONT
+    assert big.layout.title.text is None and big.data[0].textfont.size == meeting.SCREEN_FONT
+    assert list(big.data[0].y) == ["Sở A", "Sở B"] and list(big.data[0].text) == ["50,00%", "90,00%"]
+    assert figure.layout.height == 320  # the dashboard's figure is left as it was
+    tall = meeting.screen_figure(go.Figure(go.Bar(x=list(range(40)), y=[f"Xã {i}" for i in range(40)],
+                                                  orientation="h")))
+    assert tall.layout.height == 40 * meeting.SCREEN_BAR_PX + 120
