@@ -18,6 +18,7 @@ Choices where the brief leaves room (also in README "Meeting pack"):
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import unicodedata
@@ -87,9 +88,13 @@ class Pack:
       "overdue_in_progress"); the unit is the engine's `agency_name`, days overdue its `days_late`; sorted by
       unit, then most overdue first. No personal data: the store holds none.
     - late: LATE_COLUMNS, every dossier resolved late in the period (kpi.dossier_lists "resolved_late"), most
-      days late first.
+      days late first; `late_count` of them.
     - followups: kpi.followups.for_report(con, period, where), or an empty frame of FOLLOWUP_COLUMNS.
     - form06: Biểu 06 rows (form06_rows) by "sector", by "agency" and by the localities level.
+
+    `late` and `form06` feed the workbook only and cost about as much as the rest together at 2 M dossiers:
+    `build_pack(..., workbook=False)` leaves them None (the dashboard's preview and presentation), and
+    `with_workbook` adds them when the workbook is written.
     """
 
     period: Period
@@ -109,8 +114,9 @@ class Pack:
     late_procedures: pd.DataFrame
     overdue: pd.DataFrame
     followups: pd.DataFrame
-    late: pd.DataFrame
-    form06: dict[str, pd.DataFrame] = field(default_factory=dict)
+    late_count: int
+    late: pd.DataFrame | None = None
+    form06: dict[str, pd.DataFrame] | None = None
 
     def scope(self, lang: str = "vi") -> str:
         return self.scope_en if lang == "en" else self.scope_vi
@@ -139,9 +145,10 @@ def departments_level(con: duckdb.DuckDBPyConnection, period: Period, where: Map
 
 
 def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, str] | None = None, *,
-               targets: Targets | None = None, now: datetime | None = None) -> Pack:
+               targets: Targets | None = None, now: datetime | None = None, workbook: bool = True) -> Pack:
     """Compute the meeting pack for the period and the scope's filters (dimension id -> value; {} = the whole
-    province). Raises ValueError where the engine does (a district filter for a period after the reform)."""
+    province); without `workbook`, the workbook-only frames are left out (see Pack). Raises ValueError where
+    the engine does (a district filter for a period after the reform)."""
     where = dict(where or {})
     for key in where:
         if key not in DIMENSION_BY_ID or DIMENSION_BY_ID[key].sql is None:
@@ -159,7 +166,7 @@ def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[st
     late_procedures = _late_procedures(con, period, where, by_procedure, targets)
     overdue_count = int(by_procedure["in_progress_overdue"].sum()) if not by_procedure.empty else 0
     late_count = int(by_procedure["resolved_late"].sum()) if not by_procedure.empty else 0
-    return Pack(
+    pack = Pack(
         period=period, where=where,
         scope_vi=scope_text(where, "vi"), scope_en=scope_text(where, "en"),
         filters_vi=filters_text(where, "vi"), filters_en=filters_text(where, "en"),
@@ -174,9 +181,19 @@ def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[st
         late_procedures=late_procedures,
         overdue=_overdue(con, period, where, overdue_count),
         followups=_followups(con, period, where),
-        late=_late(con, period, where, late_count),
-        form06={by: form06_rows(con, period, by=by, where=where) for by in ("sector", "agency", places)},
+        late_count=late_count,
     )
+    return with_workbook(con, pack) if workbook else pack
+
+
+def with_workbook(con: duckdb.DuckDBPyConnection, pack: Pack) -> Pack:
+    """The pack with its workbook-only frames (`late`, `form06`), computed when missing."""
+    if pack.late is not None and pack.form06 is not None:
+        return pack
+    levels = ("sector", "agency", pack.localities_level)
+    return dataclasses.replace(
+        pack, late=_late(con, pack.period, pack.where, pack.late_count),
+        form06={by: form06_rows(con, pack.period, by=by, where=pack.where) for by in levels})
 
 
 def ranking(table: pd.DataFrame, metric_id: str) -> pd.DataFrame:
@@ -656,11 +673,11 @@ def slides(pack: Pack, lang: str = "vi") -> list[Slide]:
                                  lang), None,
         _text(f"{format_int(late_total)} hồ sơ trễ hạn", f"{format_int(late_total)} dossiers resolved late", lang),
         _text(f"{len(pack.late_procedures)} thủ tục có nhiều hồ sơ giải quyết quá hạn nhất trong kỳ "
-              f"(tổng số hồ sơ trễ hạn trong kỳ: {format_int(len(pack.late))}).",
+              f"(tổng số hồ sơ trễ hạn trong kỳ: {format_int(pack.late_count)}).",
               f"The {len(pack.late_procedures)} procedures with the most dossiers resolved late in the period "
-              f"(all late dossiers of the period: {format_int(len(pack.late))}).", lang),
+              f"(all late dossiers of the period: {format_int(pack.late_count)}).", lang),
         table=late_procedures_table(pack, lang), values={"late": late_total, "procedures": len(pack.late_procedures),
-                                                         "late_in_period": len(pack.late)}))
+                                                         "late_in_period": pack.late_count}))
 
     units = overdue_units(pack)
     out.append(Slide(

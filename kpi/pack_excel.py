@@ -350,8 +350,13 @@ def _summary(writer: _Writer, book: object, pack: Pack, lang: str) -> None:
 
 
 def write_pack_xlsx(pack: Pack, path: str | Path, *, lang: str = "vi") -> Path:
-    """Write the pack's workbook to `path` (sheets in `sheet_names` order) and return the path."""
+    """Write the pack's workbook to `path` (sheets in `sheet_names` order) and return the path. The pack must
+    hold its workbook frames (`build_pack(..., workbook=True)` or `pack.with_workbook`)."""
     import xlsxwriter
+
+    if pack.late is None or pack.form06 is None:
+        raise ValueError("the pack has no workbook frames: build it with workbook=True or pass it through "
+                         "kpi.pack.with_workbook first")
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -798,9 +798,9 @@ def _late_procedures(pack: Pack, styles: Mapping[str, ParagraphStyle], lang: str
         return out
     out.append(Paragraph(escape(_text(
         f"{len(frame)} thủ tục có nhiều hồ sơ giải quyết quá hạn nhất trong kỳ; tổng số hồ sơ giải quyết quá hạn "
-        f"trong kỳ: {format_int(len(pack.late))}.",
+        f"trong kỳ: {format_int(pack.late_count)}.",
         f"The {len(frame)} procedures with the most dossiers resolved late in the period; all dossiers resolved "
-        f"late in the period: {format_int(len(pack.late))}.", lang)), styles["body"]))
+        f"late in the period: {format_int(pack.late_count)}.", lang)), styles["body"]))
     header = [_text("Mã TTHC", "Procedure code", lang), _text("Tên thủ tục", "Procedure", lang),
               _text("Hồ sơ trễ hạn", "Resolved late", lang), _text("Đã giải quyết", "Resolved", lang),
               _text("Tỷ lệ đúng hạn", "On-time rate", lang)]

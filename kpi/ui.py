@@ -24,7 +24,7 @@ from kpi import db, dossier_lists, drilldown, exports, followups, meeting, store
 from kpi.fields import term_label
 from kpi.formatting import display_frame, format_change, format_date, format_datetime, format_int, format_value
 from kpi.metrics import METRICS, metric
-from kpi.pack import Pack, Slide, build_pack
+from kpi.pack import Pack, Slide, build_pack, with_workbook
 
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 STATUS_COLOURS = {"green": "green", "amber": "orange", "red": "red"}
@@ -570,7 +570,7 @@ def meeting_pack(selection: views.Selection) -> Pack:
     """The meeting pack of the selection (kpi.pack.build_pack through the query cache), with the follow-ups as
     they are now (followups_query: recording a follow-up changes no import, so the pack's own may be older)."""
     with st.spinner(t("Đang tổng hợp báo cáo…", "Assembling the report…")):
-        built = query(build_pack, selection.period, selection.where)
+        built = query(build_pack, selection.period, selection.where, workbook=False)  # the workbook adds its own
     current = followups_query(followups.for_report, selection.period, selection.where)
     return meeting.with_followups(built, current)
 
@@ -588,9 +588,11 @@ def pack_downloads(pack: Pack, lang: str, *, key: str) -> None:
     left.download_button(t("Tải báo cáo PDF", "Download the PDF report"), lambda: meeting.pdf_bytes(pack, lang),
                          file_name=meeting.file_name(pack, ".pdf", lang), mime=meeting.PDF_MIME, key=f"{key}-pdf",
                          on_click="ignore", type="primary", icon=":material/picture_as_pdf:")
+    complete = deferred_query(with_workbook, pack)  # the workbook's own frames, read when clicked
     right.download_button(t("Tải bảng tính Excel", "Download the Excel workbook"),
-                          lambda: meeting.xlsx_bytes(pack, lang), file_name=meeting.file_name(pack, ".xlsx", lang),
-                          mime=meeting.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore", icon=":material/table_view:")
+                          lambda: meeting.xlsx_bytes(complete(), lang),
+                          file_name=meeting.file_name(pack, ".xlsx", lang), mime=meeting.XLSX_MIME, key=f"{key}-xlsx",
+                          on_click="ignore", icon=":material/table_view:")
 
 
 SLIDE_PARAM = "trang"  # the presentation's screen number in the address (?trang=3)

@@ -21,7 +21,10 @@ apt_install_missing() {
   if [ "$(id -u)" -eq 0 ]; then as_root=(); elif command -v sudo >/dev/null 2>&1; then as_root=(sudo -n); fi
   echo "Installing $* for $what..."
   log="$(mktemp)"
-  if ! { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update &&
+  # the package lists are read once per script run
+  if ! { { [ -n "${_apt_updated:-}" ] ||
+           "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update; } &&
+         _apt_updated=1 &&
          "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 install -y \
            --no-install-recommends "$@"; } >"$log" 2>&1; then
     cat "$log" >&2

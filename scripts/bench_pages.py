@@ -379,7 +379,7 @@ def measure_server(store: Path, repeats: int, profile: bool, cprofile: int) -> N
           f"{pages[0][1]}): {time.perf_counter() - started:.2f} s")
     names = [name for name, _ in SERVER_CHANGES]
     rows, notes = [], []
-    for page, title in pages:
+    for page, title, _url in pages:
         figures: dict[str, list[tuple[float, float]]] = {"first": [], "warm": [], **{n: [] for n in names}}
         offered = set()
         try:

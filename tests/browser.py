@@ -612,9 +612,9 @@ def page(browser):
 
 
 @pytest.fixture(scope="module")
-def fixture_db(tmp_path_factory) -> Path:
-    """A small store built from three bundled sample files, one per module."""
-    return build_fixture_db(tmp_path_factory.mktemp("browser") / "fixture.duckdb")
+def fixture_db(sample_db: Path) -> Path:
+    """A small store of three bundled sample files, one copy per module (conftest's `sample_db`)."""
+    return sample_db
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -92,3 +93,20 @@ def scratch():
     con.execute("SET threads = 1")
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def bundled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store of three bundled sample files (tests/browser.py's FIXTURE_SAMPLES), built once per test run;
+    tests use a copy of it (`sample_db`)."""
+    from browser import build_fixture_db
+
+    return build_fixture_db(tmp_path_factory.mktemp("bundled") / "bundled.duckdb")
+
+
+@pytest.fixture(scope="module")
+def sample_db(bundled_store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of `bundled_store` for one test module, which may write to it (follow-ups, imports)."""
+    copy = tmp_path_factory.mktemp("sample") / "sample.duckdb"
+    shutil.copyfile(bundled_store, copy)
+    return copy

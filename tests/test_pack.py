@@ -31,7 +31,9 @@ from kpi.pack import (
     localities_level,
     overdue_units,
     slides,
+    with_workbook,
 )
+from kpi.pack_excel import write_pack_xlsx
 
 MAY = periods.month(2024, 5)
 SAMPLE_FILES = ("ho_so_2025_q1.csv.gz", "ho_so_2025_q2.csv.gz", "ho_so_2025_q3.csv.gz", "ho_so_2025_q4.csv.gz")
@@ -92,6 +94,22 @@ def test_small_store_by_hand(small) -> None:
 def test_headline_rankings_and_lists_are_the_engines(small) -> None:
     pack = build_pack(small, MAY)
     _assert_pack_is_the_engines(small, pack, MAY, {})
+
+
+def test_without_the_workbook_frames_until_asked(small, tmp_path: Path) -> None:
+    full = build_pack(small, MAY)
+    light = build_pack(small, MAY, workbook=False)
+    assert light.late is None and light.form06 is None
+    assert light.late_count == full.late_count == len(full.late) == count_late_dossiers(small, MAY,
+                                                                                         kind="resolved_late")
+    with pytest.raises(ValueError, match="workbook"):
+        write_pack_xlsx(light, tmp_path / "light.xlsx")
+    completed = with_workbook(small, light)
+    pd.testing.assert_frame_equal(completed.late, full.late)
+    assert completed.form06.keys() == full.form06.keys()
+    for by, rows in full.form06.items():
+        pd.testing.assert_frame_equal(completed.form06[by], rows)
+    pd.testing.assert_frame_equal(completed.headline, full.headline)
 
 
 def test_scope_by_district_and_by_agency(small) -> None:

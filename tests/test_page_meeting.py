@@ -16,7 +16,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from apptest import app_test
-from browser import build_fixture_db
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -30,11 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "bao_cao_hop.py")
 QUARTER = periods.quarter(2024, 1)  # before the 1 July 2025 reform: districts ranked
 QUARTER_URL = {"ky": "quarter", "nam": "2024", "so": "1"}
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_fixture_db(tmp_path_factory.mktemp("meeting") / "sample.duckdb")
 
 
 @pytest.fixture

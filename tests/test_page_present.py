@@ -10,7 +10,6 @@ from pathlib import Path
 import plotly.graph_objects as go
 import pytest
 from apptest import app_test
-from browser import build_fixture_db
 from streamlit.testing.v1 import AppTest
 
 from kpi import db, meeting, periods
@@ -23,11 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = str(ROOT / "pages" / "trinh_chieu.py")
 QUARTER = periods.quarter(2025, 3)  # after the 1 July 2025 reform: communes ranked
 QUARTER_URL = {"ky": "quarter", "nam": "2025", "so": "3"}
-
-
-@pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_fixture_db(tmp_path_factory.mktemp("present") / "sample.duckdb")
 
 
 @pytest.fixture
