@@ -19,8 +19,11 @@ The interval rules are those of `kpi.engine` (`_STATES_SQL`, the truth, DOMAIN.m
 else returned_at, for a terminal status (3, 7, 8, 9, 10); in progress at t = received_day <= t and (no end date
 or end_day > t), so a dossier ending before it was received is never in progress; overdue at t by date = due
 date < t, by timestamp = due timestamp before the end of day t (due date <= t), or, in both modes, status 5
-after more than one supplement request; open_terminal = in progress with a terminal status, which holds for a
-terminal dossier without end date and for one whose end date is after t.
+after more than one supplement request; open_terminal = in progress with a terminal status and no end date
+(a terminal dossier whose end date is after t is in progress at t, but its data is complete).
+
+`AGGREGATES_DEFINITION` numbers what the tables hold: a store built under another number is rebuilt on first
+use (`aggregate_state` does not accept it), so a change of these rules never mixes with tables built before it.
 
 Every table is a sum over dossiers, so the tables of a store are the sum of the contributions of its dossiers,
 computed by one SQL per table over any relation of dossier rows (`_daily_sql`, `_deltas_sql`, ... with a `source`).
@@ -54,6 +57,9 @@ RESOLVED_MEASURES = ("resolved", "resolved_on_time_day", "resolved_on_time_ts", 
                      "resolved_no_due")
 DAILY_MEASURES = RECEIVED_MEASURES + RESOLVED_MEASURES
 OPEN_MEASURES = ("open", "overdue_day", "overdue_ts", "open_no_due", "open_terminal")
+# The rules the tables are built under (see the module docstring); 2: open_terminal counts only terminal
+# dossiers without an end date.
+AGGREGATES_DEFINITION = 2
 TABLES = ("kpi_daily", "kpi_monthly", "kpi_open_deltas", "kpi_open_snapshots")
 
 _DIMS = ", ".join(DIMENSION_COLUMNS)
@@ -143,7 +149,7 @@ def _intervals_sql(source: str, signed: bool) -> str:
 base AS (
     SELECT {_DIMS}, {"sign" if signed else "1 AS sign"}, received_at::DATE AS r,
            (CASE WHEN {_TERMINAL} THEN {_END_AT} END)::DATE AS e,
-           due_at::DATE AS due, due_at IS NULL AS no_due, {_TERMINAL} AS term,
+           due_at::DATE AS due, due_at IS NULL AS no_due, {_TERMINAL} AND {_END_AT} IS NULL AS term,
            status = 5 AND coalesce(supplement_count, 0) > 1 AS waiting
     FROM {source}
     WHERE received_at IS NOT NULL
@@ -246,8 +252,9 @@ def refresh_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     if last is not None:
         con.execute(f"INSERT INTO kpi_open_snapshots {_snapshots_sql('dossiers', False)} ORDER BY month_end",
                     {"last_month_end": last})
-    con.execute("INSERT INTO aggregate_state VALUES (now()::TIMESTAMP, $count, $first, $last)",
-                {"count": count, "first": first, "last": last})
+    con.execute("INSERT INTO aggregate_state (built_at, dossiers, first_month_end, last_month_end, definition) "
+                "VALUES (now()::TIMESTAMP, $count, $first, $last, $definition)",
+                {"count": count, "first": first, "last": last, "definition": AGGREGATES_DEFINITION})
     sizes = {table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in TABLES}
     return {**sizes, "seconds": time.perf_counter() - started}
 
@@ -260,8 +267,10 @@ def capture_changes(con: duckdb.DuckDBPyConnection, changes: int, old_rows_sql: 
     built, or written outside the importer), or the write changes more than `REBUILD_SHARE` of the store."""
     for table in (OLD_ROWS, NEW_ROWS):
         con.execute(f"DROP TABLE IF EXISTS temp.main.{table}")
-    row = con.execute("SELECT dossiers, (SELECT count(*) FROM dossiers) FROM aggregate_state").fetchone()
-    if row is None or row[0] != row[1] or changes > REBUILD_SHARE * row[1]:
+    if aggregate_state(con) is None:
+        return False
+    row = con.execute("SELECT dossiers FROM aggregate_state").fetchone()
+    if changes > REBUILD_SHARE * row[0]:
         return False
     columns = ", ".join(INPUT_COLUMNS)
     con.execute(f"CREATE TEMP TABLE {OLD_ROWS} AS SELECT {columns} FROM ({old_rows_sql})")
@@ -370,11 +379,13 @@ class AggregateState:
 
 
 def aggregate_state(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
-    """The recorded build if the aggregate tables are built and match the dossiers (same count), else None."""
+    """The recorded build if the aggregate tables are built under the current AGGREGATES_DEFINITION and match
+    the dossiers (same count), else None."""
     try:
         row = con.execute(
             "SELECT first_month_end, last_month_end, dossiers = (SELECT count(*) FROM dossiers) "
-            "FROM aggregate_state"
+            "AND definition IS NOT DISTINCT FROM $definition FROM aggregate_state",
+            {"definition": AGGREGATES_DEFINITION},
         ).fetchone()
     except duckdb.Error:  # a database from before these tables, opened read-only
         return None
@@ -406,6 +417,6 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
     return aggregate_state(con)
 
 
-__all__ = ["DAILY_MEASURES", "DIMENSION_COLUMNS", "INPUT_COLUMNS", "OPEN_MEASURES", "REBUILD_SHARE", "TABLES",
-           "AggregateState", "aggregate_state", "capture_changes", "ensure_aggregates", "refresh_aggregates",
-           "update_aggregates"]
+__all__ = ["AGGREGATES_DEFINITION", "DAILY_MEASURES", "DIMENSION_COLUMNS", "INPUT_COLUMNS", "OPEN_MEASURES",
+           "REBUILD_SHARE", "TABLES", "AggregateState", "aggregate_state", "capture_changes", "ensure_aggregates",
+           "refresh_aggregates", "update_aggregates"]

@@ -481,7 +481,8 @@ COUNTS: tuple[tuple[str, str], ...] = (
     ("stopped", total("received_stopped")),
     ("resolved_without_due_date", total("resolved_no_due")),
     ("in_progress_without_due_date", total("in_progress_no_due")),
-    # by the letter of §6 a terminal dossier is in progress until its end date, and forever without one
+    # by the letter of §6 a terminal dossier is in progress until its end date, and forever without one: those
+    # without one (not those that end after the period) are the units' data to fix
     ("terminal_without_end_date", total("in_progress_terminal")),
 )
 DATA_QUALITY_COUNTS = ("resolved_without_due_date", "in_progress_without_due_date", "terminal_without_end_date")
@@ -553,7 +554,7 @@ _DOSSIER_MEASURES = {
     "in_progress": "is_in_progress",
     "in_progress_overdue": OVERDUE_IN_PROGRESS_SQL,
     "in_progress_no_due": "is_in_progress AND due_at IS NULL",
-    "in_progress_terminal": f"is_in_progress AND status IN {TERMINAL_STATUSES}",
+    "in_progress_terminal": f"is_in_progress AND status IN {TERMINAL_STATUSES} AND end_at IS NULL",
     "carried_over": "is_carried_over",
 }
 _DOSSIER_MEASURES_SQL = ", ".join(

@@ -160,8 +160,10 @@ CREATE TABLE IF NOT EXISTS aggregate_state (
     built_at         TIMESTAMP NOT NULL,
     dossiers         BIGINT    NOT NULL,
     first_month_end  DATE,
-    last_month_end   DATE
+    last_month_end   DATE,
+    definition       INTEGER   -- kpi.aggregates.AGGREGATES_DEFINITION of the build: another one is rebuilt
 );
+ALTER TABLE aggregate_state ADD COLUMN IF NOT EXISTS definition INTEGER;  -- stores from before the column
 
 -- The steering committee's follow-ups (việc giao): a task per unit and KPI assigned at a meeting that reviewed
 -- the period [period_start, period_end]. Written only by kpi/followups.py; imports, re-imports and aggregate

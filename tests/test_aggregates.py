@@ -16,6 +16,7 @@ from kpi_rows import insert, row, small_store
 
 from kpi import db, importer, periods
 from kpi.aggregates import (
+    AGGREGATES_DEFINITION,
     DIMENSION_COLUMNS,
     OPEN_MEASURES,
     TABLES,
@@ -238,3 +239,25 @@ def test_a_store_without_aggregates_gets_them_once(tmp_path) -> None:
     assert kpi_table(con, may).set_index("metric").at["online_dossier_rate", "denominator"] == 3
     refreshed = refresh_aggregates(con)
     assert refreshed["kpi_daily"] >= 1 and set(refreshed) >= set(TABLES)
+
+
+def test_tables_built_under_older_rules_are_rebuilt(tmp_path) -> None:
+    """A store whose aggregates were built before the current AGGREGATES_DEFINITION (before the column, or under
+    another number) is rebuilt on first use: there, a terminal dossier resolved after the period end counted
+    as "terminal without end date"."""
+    path = tmp_path / "older.duckdb"
+    con = db.connect(path)
+    insert(con, [row("2024-05-20", 9, finished="2024-06-03", due="2024-06-30"),  # resolved in June
+                 row("2024-05-04", 9, due="2024-06-30")])  # resolved status, no end date: the data to fix
+    may = periods.month(2024, 5)
+    assert kpi_table(con, may).attrs["data_quality"]["terminal_without_end_date"] == 1
+    # as the older build left them: the June dossier counted, the column missing
+    con.execute("UPDATE kpi_open_deltas SET open_terminal = open_terminal + 1 WHERE open = 1 AND day = '2024-05-20'")
+    con.execute("UPDATE kpi_open_snapshots SET open_terminal = open_terminal + 1 WHERE month_end = '2024-05-31'")
+    con.execute("ALTER TABLE aggregate_state DROP COLUMN definition")
+    con.close()
+    con = db.connect(path)  # opening adds the column, empty: not the current rules
+    assert aggregate_state(con) is None
+    assert kpi_table(con, may).attrs["data_quality"]["terminal_without_end_date"] == 1  # rebuilt
+    assert con.execute("SELECT definition FROM aggregate_state").fetchone()[0] == AGGREGATES_DEFINITION
+    con.close()

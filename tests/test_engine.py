@@ -263,12 +263,13 @@ def test_dossier_counts_for_the_report_form() -> None:
         row("2024-05-03", 10, returned="2024-05-06"),  # no due date: on time, flagged
         row("2024-05-04", 7, finished="2024-05-05"),  # withdrawn
         row("2024-05-04", 9, due="2024-06-30"),  # resolved status without end date: flagged, in progress
+        row("2024-05-20", 9, finished="2024-06-03", due="2024-06-30"),  # resolved after May: in progress, not flagged
     ])
     c = dossier_counts(con, MAY).iloc[0].to_dict()
     assert c == {
-        "group": None, "received": 5, "received_online": 1, "received_direct_or_postal": 4, "carried_over": 2,
-        "resolved": 4, "resolved_early": 1, "resolved_on_due_date": 2, "resolved_late": 1, "in_progress": 2,
-        "in_progress_within_deadline": 1, "in_progress_overdue": 1, "not_accepted": 0, "withdrawn": 1,
+        "group": None, "received": 6, "received_online": 1, "received_direct_or_postal": 5, "carried_over": 2,
+        "resolved": 4, "resolved_early": 1, "resolved_on_due_date": 2, "resolved_late": 1, "in_progress": 3,
+        "in_progress_within_deadline": 2, "in_progress_overdue": 1, "not_accepted": 0, "withdrawn": 1,
         "stopped": 0, "resolved_without_due_date": 1, "in_progress_without_due_date": 0,
         "terminal_without_end_date": 1,
     }
