@@ -4,6 +4,7 @@ by their status against target."""
 
 from __future__ import annotations
 
+import base64
 import math
 
 import pandas as pd
@@ -193,3 +194,43 @@ def count_heatmap(frame: pd.DataFrame, months: list[str], lang: str = "vi", *,
                                                              "autorange": "reversed"},
                          xaxis={"type": "category"})
     return figure
+
+
+def sparkline_svg(values: list[float | None], *, label: str, width: int = 180, height: int = 40,
+                  colour: str = "#1565c0") -> str:
+    """A KPI tile's sparkline as a small SVG: the months with a value joined by a line (a month without one
+    breaks it, never drawn as 0), the last one marked. A few hundred bytes the browser draws at once, where a
+    chart library would start a whole chart per tile on every rerun. `label` is its accessible name."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    title = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" viewBox="0 0 {width} {height}" '
+           f'preserveAspectRatio="none" role="img" aria-label="{title}"><title>{title}</title>')
+    if points:
+        low, high = min(v for _, v in points), max(v for _, v in points)
+        span, step = (high - low) or 1.0, width / max(len(values) - 1, 1)
+
+        def xy(i: int, v: float) -> str:
+            return f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}"
+
+        runs: list[list[str]] = [[]]
+        for i, v in enumerate(values):
+            if v is None:
+                runs.append([])
+            else:
+                runs[-1].append(xy(i, v))
+        for run in runs:
+            if len(run) > 1:
+                svg += (f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2" '
+                        'vector-effect="non-scaling-stroke"/>')
+        x, y = xy(*points[-1]).split(",")
+        svg += f'<circle cx="{x}" cy="{y}" r="3" fill="{colour}"/>'
+    return svg + "</svg>"
+
+
+def sparkline_img(values: list[float | None], *, label: str, height: int = 40) -> str:
+    """`sparkline_svg` as an HTML <img> with the SVG inline as a data URI and `label` as its text alternative:
+    Streamlit's st.html keeps an image but strips inline SVG."""
+    svg = sparkline_svg(values, label=label, height=height)
+    alt = label.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" style="width:100%;height:{height}px">'
