@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
@@ -125,9 +126,56 @@ def query(function: Callable, *args: object, **kwargs: object) -> object:
     return result
 
 
+def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs: object) -> list[object]:
+    """A batch query `function(con, periods, **kwargs)` giving one result per period (engine.kpi_tables) with
+    each period's result cached on its own, keyed like query(): the periods not cached yet are computed
+    together in one call. A series that moves by a month (the twelve months up to February share eleven with
+    those up to March) computes only what it did not hold yet."""
+    version, key = data_version(), (function.__module__, function.__name__, _frozen(kwargs))
+    cache = _period_cache()
+    with cache["lock"]:
+        found = {p: cache["items"].get((version, key, p)) for p in periods_}
+    missing = [p for p, result in found.items() if result is None]
+    if missing:
+        _period_computations[0] += len(missing)
+        cur = connection()
+        try:
+            results = function(cur, missing, **kwargs)
+        finally:
+            cur.close()
+        with cache["lock"]:
+            for period, result in zip(missing, results, strict=True):
+                found[period] = cache["items"][(version, key, period)] = result
+            while len(cache["items"]) > PERIOD_CACHE_ENTRIES:
+                cache["items"].pop(next(iter(cache["items"])))  # the oldest first
+    return [found[p].copy() if hasattr(found[p], "copy") else found[p] for p in periods_]
+
+
+PERIOD_CACHE_ENTRIES = 4096  # one period's result of one query each (a few kB: one KPI of tens of units)
+_period_computations = [0]  # how many period results query_periods computed in this process (tests)
+
+
+@st.cache_resource
+def _period_cache() -> dict[str, object]:
+    """query_periods' results, shared by the sessions (insertion order: the oldest is dropped first)."""
+    return {"lock": threading.Lock(), "items": {}}
+
+
+def _frozen(value: object) -> object:
+    """A hashable, order-independent form of plain data (dicts, lists, tuples, scalars)."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
 def clear_cache() -> None:
     """Forget every cached query (after an import)."""
     st.cache_data.clear()
+    cache = _period_cache()
+    with cache["lock"]:
+        cache["items"].clear()
 
 
 # --- shared filters ---------------------------------------------------------------------------------

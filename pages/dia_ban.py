@@ -57,8 +57,8 @@ else:
 
         st.subheader(ui.t(f"{m.label_vi} theo tháng và {heading[0]}", f"{m.label_en} by month and {heading[1]}"))
         months, cut = drilldown.heatmap_months(period, level)
-        # one query for every month, each month's own values only (the heat map shows no comparison)
-        tables = ui.query(kpi_tables, tuple(months), by=level, where=where, metrics=(metric_id,), comparisons=False)
+        # each month's own values only (no comparison), one query for the months not cached yet
+        tables = ui.query_periods(kpi_tables, months, by=level, where=where, metrics=(metric_id,), comparisons=False)
         cells = drilldown.unit_month_frame(tables, months, metric_id, ranking)
         st.caption(ui.t(
             f"Các tháng {months[0].label('vi')} – {months[-1].label('vi')}; các {heading[0]} của biểu đồ xếp hạng; "

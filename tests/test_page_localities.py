@@ -239,6 +239,30 @@ def test_heat_map_and_bubble_map(store_path: Path) -> None:
     assert any("khớp 3/3 xã/phường" in c.value for c in at.caption)
 
 
+def test_the_heat_map_computes_only_the_months_it_lacks(store_path: Path) -> None:
+    from kpi import ui
+
+    def heat_cells(at: AppTest) -> dict[str, list]:
+        heat = next(f for f in figures(at) if f["data"][0]["type"] == "heatmap")["data"][0]
+        return dict(zip(heat["y"], heat["z"], strict=True)) | {"months": heat["x"]}
+
+    before = ui._period_computations[0]
+    march_cells = heat_cells(run(**march()))
+    assert ui._period_computations[0] - before == 12  # April 2024 to March 2025, in one query
+    february = heat_cells(run(**march(so="2")))
+    assert ui._period_computations[0] - before == 13  # only March 2024 was new
+    assert february["months"] == ["03/2024", *march_cells["months"][:-1]]
+    assert february[HOAN_KIEM][1:] == march_cells[HOAN_KIEM][:-1]  # the shared months, from the cache
+    con = db.connect(store_path)
+    try:
+        expected = kpi_table(con, periods.month(2024, 3), by="district", metrics=["on_time_rate"])
+    finally:
+        con.close()
+    march_2024 = {r.group: None if r.value is None else r.value * 100 for r in expected.itertuples()}
+    assert {unit: cells[0] for unit, cells in february.items() if unit != "months"} == pytest.approx(
+        {unit: march_2024.get(unit) for unit in february if unit != "months"})
+
+
 def test_english(store_path: Path) -> None:
     at = run("en", **march(huyen=BA_DINH))
     assert at.title[0].value == "Localities"
