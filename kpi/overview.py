@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.engine import Scope, dossier_counts, kpi_table
+from kpi.engine import Scope, dossier_counts, kpi_table, kpi_tables
 from kpi.formatting import format_date, format_decimal, format_int, format_value
 from kpi.index766 import ESTIMATE_LABEL, TOTAL_ID, estimate_766
 from kpi.metrics import metric
@@ -81,9 +81,20 @@ def headline_tiles(con: duckdb.DuckDBPyConnection, period: Period, where: Mappin
 def monthly_table(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
                   scope: Scope | None = None, *, months: int = SPARK_MONTHS,
                   metrics: Sequence[str] | None = None) -> pd.DataFrame:
-    """Every KPI (or those of `metrics`) month by month (kpi_table by="month") over the `months` months ending
-    with the period's last month: the sparklines' and the trend chart's data."""
-    return kpi_table(con, months_ending(period, months), by="month", where=where, scope=scope, metrics=metrics)
+    """Every KPI (or those of `metrics`) month by month (the frame of kpi_table by="month") over the `months`
+    months ending with the period's last month: the sparklines' and the trend chart's data."""
+    parts = months_ending(period, months).months()
+    return monthly_frame(kpi_tables(con, parts, where=where, scope=scope, metrics=metrics), parts)
+
+
+def monthly_frame(tables: Sequence[pd.DataFrame], months: Sequence[Period]) -> pd.DataFrame:
+    """The month-by-month frame of kpi_table(by="month") from one whole-selection kpi_tables frame per month:
+    the same rows, so that a page can cache each month on its own (ui.query_periods) and a period one month
+    earlier computes one month, not twelve."""
+    frames = [table.assign(dimension="month",
+                           group=pd.Series(month.start.strftime("%Y-%m"), index=table.index, dtype=object))
+              for table, month in zip(tables, months, strict=True)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def month_tiles(monthly: pd.DataFrame, period: Period,
@@ -278,7 +289,7 @@ def index766_chart(frame: pd.DataFrame, lang: str = "vi") -> go.Figure:
 __all__ = [
     "DEFAULT_TREND_METRIC", "INDEX766_LABELS", "PERIOD_COUNTS", "SPARK_MONTHS", "TREND_LABELS", "TREND_MONTHS",
     "counts_line", "empty_reason", "has_index766", "has_values", "headline_tiles", "index766", "index766_chart",
-    "index766_table", "index766_total", "month_tiles", "monthly_table", "months_ending", "period_counts",
-    "spark_caption",
+    "index766_table", "index766_total", "month_tiles", "monthly_frame", "monthly_table", "months_ending",
+    "period_counts", "spark_caption",
     "sparklines", "trend", "trend_table",
 ]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from apptest import app_test
 from kpi_rows import insert, row
@@ -166,6 +167,20 @@ def test_sparklines_are_the_engine_months_without_gaps_filled(store_path: Path) 
     # the months without dossiers (June 2023 to December 2023, February 2024) break the line, not drawn as 0
     first = months[months["metric"] == HEADLINE_METRICS[0]].sort_values("group")["value"].tolist()
     assert sum(v is not None for v in first) == 4 and "–; –" in sparks[0]
+
+
+@pytest.mark.parametrize("where", [{}, {"district": "Huyện A"}])
+def test_the_monthly_frame_is_kpi_table_by_month(store_path: Path, where: dict[str, str]) -> None:
+    con = engine(store_path)
+    try:
+        span = overview.months_ending(MAY, 12)
+        expected = kpi_table(con, span, by="month", where=where)
+        got = overview.monthly_table(con, MAY, where)
+    finally:
+        con.close()
+    order = ["group", "metric"]
+    pd.testing.assert_frame_equal(got.sort_values(order).reset_index(drop=True),
+                                  expected.sort_values(order).reset_index(drop=True))
 
 
 def test_counts_trend_and_766_estimate_are_the_engine_numbers(store_path: Path) -> None:
