@@ -21,7 +21,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import charts, db, dossier_lists, drilldown, exports, followups, meeting, store, views
+from kpi import charts, db, dossier_lists, drilldown, exports, followups, meeting, overview, store, views
+from kpi.engine import kpi_tables
 from kpi.fields import term_label
 from kpi.formatting import display_frame, format_change, format_date, format_datetime, format_int, format_value
 from kpi.metrics import METRICS, metric
@@ -149,6 +150,14 @@ def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs
             while len(cache["items"]) > PERIOD_CACHE_ENTRIES:
                 cache["items"].pop(next(iter(cache["items"])))  # the oldest first
     return [found[p].copy() if hasattr(found[p], "copy") else found[p] for p in periods_]
+
+
+def monthly_series(period: views.Period, where: Mapping[str, object], months: int,
+                   metrics: Sequence[str]) -> pd.DataFrame:
+    """overview.monthly_table (the `months` months ending with the period's last one, by month) with each month
+    cached on its own (query_periods)."""
+    parts = overview.months_ending(period, months).months()
+    return overview.monthly_frame(query_periods(kpi_tables, parts, where=where, metrics=tuple(metrics)), parts)
 
 
 PERIOD_CACHE_ENTRIES = 4096  # one period's result of one query each (a few kB: one KPI of tens of units)

@@ -4,7 +4,6 @@ and the estimated Decision 766 index score by group."""
 import streamlit as st
 
 from kpi import charts, overview, ui, views
-from kpi.engine import kpi_tables
 from kpi.metrics import METRICS, metric
 
 t = ui.t
@@ -25,9 +24,7 @@ st.markdown(overview.counts_line(counts, ui.lang()))
 # --- headline tiles ---------------------------------------------------------------------------------
 st.subheader(t("Chỉ số chính", "Headline KPIs"))
 # the sparklines and, for a one-month period, the tiles (that month's rows): each month cached on its own
-spark_months = overview.months_ending(period, overview.SPARK_MONTHS).months()
-monthly = overview.monthly_frame(ui.query_periods(kpi_tables, spark_months, where=where,
-                                                  metrics=views.HEADLINE_METRICS), spark_months)
+monthly = ui.monthly_series(period, where, overview.SPARK_MONTHS, views.HEADLINE_METRICS)
 tiles = overview.month_tiles(monthly, period) or ui.query(overview.headline_tiles, period, where)
 sparks = overview.sparklines(monthly)
 for start in range(0, len(tiles), 4):
@@ -43,9 +40,8 @@ metric_ids = [m.id for m in METRICS]
 chosen = left.selectbox(t("Chỉ số", "KPI"), metric_ids, index=metric_ids.index(overview.DEFAULT_TREND_METRIC),
                         format_func=lambda i: t(metric(i).label_vi, metric(i).label_en), key="overview-trend-metric")
 months = right.radio(t("Số tháng", "Months"), overview.TREND_MONTHS, horizontal=True, key="overview-trend-months")
-trend_months = overview.months_ending(period, months).months()
-history = monthly if months == overview.SPARK_MONTHS and chosen in views.HEADLINE_METRICS else overview.monthly_frame(
-    ui.query_periods(kpi_tables, trend_months, where=where, metrics=(chosen,)), trend_months)
+history = monthly if months == overview.SPARK_MONTHS and chosen in views.HEADLINE_METRICS else ui.monthly_series(
+    period, where, months, (chosen,))
 rows = overview.trend(history, chosen, months)
 if overview.has_values(rows):
     title = t(metric(chosen).label_vi, metric(chosen).label_en)
