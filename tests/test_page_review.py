@@ -66,8 +66,8 @@ def review_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
-def run_page(lang: str = "vi", **params: str) -> AppTest:
-    return app_test(PAGE, lang, **params)
+def run_page(lang: str = "vi", *, tables: bool = True, **params: str) -> AppTest:
+    return app_test(PAGE, lang, tables=tables, **params)
 
 
 def table(at: AppTest, first_header: str, second_header: str | None = None) -> pd.DataFrame:
@@ -239,7 +239,17 @@ def test_english(review_db: Path) -> None:
     assert at.title[0].value == "Monthly review"
     shown = shown_rows(at, "en")
     assert shown["Huyện Hai"]["on_time_rate"] == ("🔴 80,00%", "-20,00", "2 (▼ 1)")
-    assert "Biggest improvers and decliners" in [m.value.strip("# ") for m in at.markdown]
+    assert "Biggest improvers and decliners" in [tab.label for tab in at.tabs]
+
+
+def test_only_the_open_section_is_drawn(review_db: Path) -> None:
+    at = run_page(tables=False, ky="month", nam="2024", so="5")
+    assert not at.exception
+    assert len(at.dataframe) == 1  # the units × KPIs table, the first tab
+    at.session_state["review-section"] = "Hồ sơ quá hạn cần đôn đốc"  # what a click on the tab sets
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="review-unit").options and len(at.dataframe) == 2  # overdue by unit, then the list
 
 
 def test_month_without_data_says_so(review_db: Path) -> None:
