@@ -137,12 +137,17 @@ def test_ranking_of_districts_equals_the_engine(store_path: Path) -> None:
 
 def test_a_data_tab_is_drawn_only_when_opened(store_path: Path) -> None:
     at = run(tables=False, **march())
-    assert not at.dataframe and len(figures(at)) == 3  # ranking, heat map, bubble map
+    assert not at.dataframe and len(figures(at)) == 1  # the ranking (the heat map and the map wait in their tabs)
+    assert figures(at)[0]["data"][0]["type"] == "bar"
     at.session_state["dia-ban-rank-district--view"] = "Xem bảng số liệu"  # what a click on the tab sets
     at.run()
     assert not at.exception
     assert table_with(at, "Hạng")["Đơn vị"].tolist() == [BA_DINH, HOAN_KIEM]
-    assert len(at.dataframe) == 1 and len(figures(at)) == 2  # the ranking's chart gives way to its table
+    assert len(at.dataframe) == 1 and not figures(at)  # the ranking's chart gives way to its table
+    at.session_state["dia-ban-view-district"] = "Bản đồ"
+    at.run()
+    assert not at.exception
+    assert [f["layout"]["yaxis"].get("scaleanchor") for f in figures(at)] == ["x"]  # the map alone
 
 
 def test_another_kpi_from_the_url(store_path: Path) -> None:
