@@ -212,6 +212,7 @@ def _pack(args: argparse.Namespace) -> int:
     """The meeting pack: the workbook first, then the PDF (kpi.pack_pdf), both named by pack.file_stem."""
     from kpi.pack import build_pack, file_stem
     from kpi.pack_excel import write_pack_xlsx
+    from kpi.pack_pdf import write_pack_pdf
 
     where: dict[str, str] = {}
     for name, values in _where(args.where).items():
@@ -231,14 +232,6 @@ def _pack(args: argparse.Namespace) -> int:
         con.close()
     stem = file_stem(pack)
     print(write_pack_xlsx(pack, args.out / f"{stem}.xlsx", lang=args.lang))
-    try:
-        from kpi.pack_pdf import write_pack_pdf
-    except ModuleNotFoundError as exc:
-        if exc.name != "kpi.pack_pdf":
-            raise
-        print("Lỗi (error): không tạo được PDF, thiếu mô-đun kpi.pack_pdf (the PDF writer kpi.pack_pdf is not "
-              "installed); the workbook was written", file=sys.stderr)
-        return 1
     print(write_pack_pdf(pack, args.out / f"{stem}.pdf", lang=args.lang))
     return 0
 

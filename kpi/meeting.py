@@ -14,9 +14,9 @@
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from kpi import pack as pack_model
+from kpi import pack_excel, pack_pdf
 from kpi.exports import XLSX_MIME
 from kpi.formatting import format_int
 from kpi.pack import Pack, Slide
@@ -59,8 +60,7 @@ def with_followups(pack: Pack, followups: pd.DataFrame) -> Pack:
 # --- the files ------------------------------------------------------------------------------------
 
 
-def _written(writer: str, function: str, pack: Pack, suffix: str, lang: str) -> bytes:
-    write = getattr(importlib.import_module(writer), function)
+def _written(write: Callable[..., Path], pack: Pack, suffix: str, lang: str) -> bytes:
     # the pack comes from the cache (same data version, so the same numbers): the file says when it was made
     pack = dataclasses.replace(pack, generated_at=datetime.now())
     with tempfile.TemporaryDirectory(prefix="egov-kpi-pack-") as folder:
@@ -70,12 +70,12 @@ def _written(writer: str, function: str, pack: Pack, suffix: str, lang: str) -> 
 
 def pdf_bytes(pack: Pack, lang: str = "vi") -> bytes:
     """The pack's PDF report (kpi.pack_pdf.write_pack_pdf) as bytes."""
-    return _written("kpi.pack_pdf", "write_pack_pdf", pack, ".pdf", lang)
+    return _written(pack_pdf.write_pack_pdf, pack, ".pdf", lang)
 
 
 def xlsx_bytes(pack: Pack, lang: str = "vi") -> bytes:
     """The pack's Excel workbook (kpi.pack_excel.write_pack_xlsx) as bytes."""
-    return _written("kpi.pack_excel", "write_pack_xlsx", pack, ".xlsx", lang)
+    return _written(pack_excel.write_pack_xlsx, pack, ".xlsx", lang)
 
 
 def file_name(pack: Pack, suffix: str, lang: str = "vi") -> str:

@@ -19,7 +19,6 @@ Choices where the brief leaves room (also in README "Meeting pack"):
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import unicodedata
 from collections.abc import Mapping
@@ -30,7 +29,7 @@ import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi import drilldown, overview, review, views
+from kpi import drilldown, followups, overview, review, views
 from kpi.charts import ranking_bar
 from kpi.dossier_lists import late_dossiers
 from kpi.engine import BEFORE_REFORM, DIMENSION_BY_ID, Targets, dossier_counts, hierarchy_for, kpi_table, rank_groups
@@ -60,9 +59,6 @@ OVERDUE_COLUMNS = ("agency_name", "dossier_code", "procedure_code", "procedure_n
                    "due_at", "days_late")
 LATE_COLUMNS = ("agency_name", "dossier_code", "procedure_code", "procedure_name", "sector", "district", "commune",
                 "received_at", "due_at", "finished_at", "days_late")
-# The follow-ups' columns (kpi.followups.for_report), for the empty frame when there are none.
-FOLLOWUP_COLUMNS = ("id", "unit_dimension", "unit", "metric", "task", "owner", "due_date", "status", "note",
-                    "value_then", "value_now", "change", "overdue")
 
 
 @dataclass(frozen=True, eq=False)
@@ -89,7 +85,7 @@ class Pack:
       unit, then most overdue first. No personal data: the store holds none.
     - late: LATE_COLUMNS, every dossier resolved late in the period (kpi.dossier_lists "resolved_late"), most
       days late first; `late_count` of them.
-    - followups: kpi.followups.for_report(con, period, where), or an empty frame of FOLLOWUP_COLUMNS.
+    - followups: kpi.followups.for_report(con, period, where).
     - form06: Biểu 06 rows (form06_rows) by "sector", by "agency" and by the localities level.
 
     `late` and `form06` feed the workbook only and cost about as much as the rest together at 2 M dossiers:
@@ -180,7 +176,7 @@ def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[st
         below_target=_below_target({"agency": by_agency, places: by_place}),
         late_procedures=late_procedures,
         overdue=_overdue(con, period, where, overdue_count),
-        followups=_followups(con, period, where),
+        followups=followups.for_report(con, period, where),
         late_count=late_count,
     )
     return with_workbook(con, pack) if workbook else pack
@@ -259,21 +255,6 @@ def _overdue(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str,
 def _late(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object], count: int) -> pd.DataFrame:
     frame = late_dossiers(con, period, kind="resolved_late", where=where, limit=count)
     return frame.loc[:, list(LATE_COLUMNS)].reset_index(drop=True)
-
-
-def empty_followups() -> pd.DataFrame:
-    """No follow-ups: the columns kpi.followups.for_report gives, no rows."""
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in FOLLOWUP_COLUMNS})
-
-
-def _followups(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object]) -> pd.DataFrame:
-    try:
-        followups = importlib.import_module("kpi.followups")
-    except ModuleNotFoundError as exc:  # the follow-ups module is not installed in this build
-        if exc.name != "kpi.followups":
-            raise
-        return empty_followups()
-    return followups.for_report(con, period, where)
 
 
 # --- the scope in words -----------------------------------------------------------------------------
@@ -586,11 +567,7 @@ def late_procedures_table(pack: Pack, lang: str = "vi") -> pd.DataFrame:
 
 def followup_state(status: object, overdue: object = False, lang: str = "vi") -> str:
     """A follow-up's state as kpi.followups names it ("Đang thực hiện", "Đã xong"), "(Quá hạn)" added when it
-    is open past its due date; the stored code when the follow-ups module is absent."""
-    try:
-        followups = importlib.import_module("kpi.followups")
-    except ModuleNotFoundError:
-        return "" if _missing(status) else str(status)
+    is open past its due date."""
     pair = followups.STATUS_LABELS.get(status, (str(status), str(status)))
     text = pair[1] if lang == "en" else pair[0]
     if overdue is True or (not _missing(overdue) and bool(overdue)):
@@ -703,9 +680,9 @@ def slides(pack: Pack, lang: str = "vi") -> list[Slide]:
 
 
 __all__ = [
-    "BELOW_TARGET_COLUMNS", "FOLLOWUP_COLUMNS", "LATE_COLUMNS", "LATE_PROCEDURE_COLUMNS", "OVERDUE_COLUMNS",
+    "BELOW_TARGET_COLUMNS", "LATE_COLUMNS", "LATE_PROCEDURE_COLUMNS", "OVERDUE_COLUMNS",
     "RANKING_COLUMNS", "RANKING_METRIC", "REPORT_TITLE", "Pack", "Slide", "below_target_table", "build_pack",
-    "change_text", "chart_note", "cover_facts", "departments_level", "empty_followups", "figures", "file_stem",
+    "change_text", "chart_note", "cover_facts", "departments_level", "figures", "file_stem",
     "filters_text", "followup_state", "followups_table", "freshness_text", "headline_rows", "headline_table",
     "late_procedures_table", "localities_level", "overdue_units", "period_slug", "period_text", "ranking",
     "ranking_title", "scope_text", "slides", "status_label",

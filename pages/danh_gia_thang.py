@@ -93,18 +93,15 @@ if movers_open:
         st.caption(t(f"{label}: chỉ xét đơn vị có mẫu số ≥ {min_denominator} ở cả hai tháng.",
                      f"{label}: only units with a denominator of at least {min_denominator} in both months."))
         improved, declined = review.movers(frame, chosen_metric, int(min_denominator))
-        st.markdown("**" + t("Tiến bộ nhất", "Most improved") + "**")
-        if improved.empty:
-            ui.no_data("không đơn vị nào đủ ngưỡng mà tăng.", "no unit above the threshold improved.")
-        else:
-            ui.formatted_table(review.display(improved, lang), improved, review.LABELS, key="review-up",
-                               file_stem=f"tien_bo_{chosen_metric}_{month.start:%Y_%m}")
-        st.markdown("**" + t("Giảm sút nhất", "Most declined") + "**")
-        if declined.empty:
-            ui.no_data("không đơn vị nào đủ ngưỡng mà giảm.", "no unit above the threshold declined.")
-        else:
-            ui.formatted_table(review.display(declined, lang), declined, review.LABELS, key="review-down",
-                               file_stem=f"giam_sut_{chosen_metric}_{month.start:%Y_%m}")
+        for movers, title, empty, key, stem in (
+                (improved, ("Tiến bộ nhất", "Most improved"), ("tăng", "improved"), "review-up", "tien_bo"),
+                (declined, ("Giảm sút nhất", "Most declined"), ("giảm", "declined"), "review-down", "giam_sut")):
+            st.markdown("**" + t(*title) + "**")
+            if movers.empty:
+                ui.no_data(f"không đơn vị nào đủ ngưỡng mà {empty[0]}.", f"no unit above the threshold {empty[1]}.")
+            else:
+                ui.formatted_table(review.display(movers, lang), movers, review.LABELS, key=key,
+                                   file_stem=f"{stem}_{chosen_metric}_{month.start:%Y_%m}")
 
 if followups_open:
     with followups_tab:

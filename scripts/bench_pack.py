@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from kpi import db, periods, views  # noqa: E402
 from kpi.pack import build_pack, file_stem  # noqa: E402
 from kpi.pack_excel import write_pack_xlsx  # noqa: E402
+from kpi.pack_pdf import write_pack_pdf  # noqa: E402
 from kpi.periods import Period  # noqa: E402
 
 
@@ -40,16 +41,6 @@ def bench_periods(last_day: date) -> list[Period]:
     nine = periods.nine_months(y if m >= 9 else y - 1)
     year = periods.year(y if m == 12 else y - 1)
     return [periods.month(y, m), quarter, half, nine, year]
-
-
-def _pdf_writer():
-    try:
-        from kpi.pack_pdf import write_pack_pdf
-    except ModuleNotFoundError as exc:
-        if exc.name != "kpi.pack_pdf":
-            raise
-        return None
-    return write_pack_pdf
 
 
 def main() -> None:
@@ -67,14 +58,13 @@ def main() -> None:
 
         args.db = build_store(args.rows, args.seed, args.out)
     where = dict(w.split("=", 1) for w in args.where)
-    write_pdf = _pdf_writer()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-pack-"))
     folder.mkdir(parents=True, exist_ok=True)
     con = db.connect(args.db, read_only=True)
     try:
         span = views.data_span(con)
         print(f"store: {args.db} ({span['dossiers']:,} dossiers, {span['first_day']} to {span['last_day']}); "
-              f"scope: {where or 'whole province'}; PDF: {'kpi.pack_pdf' if write_pdf else 'not there (skipped)'}")
+              f"scope: {where or 'whole province'}")
         print(f"{'period':<34}{'build_pack':>11}{'workbook':>10}{'PDF':>8}{'total':>8}   rows (late / overdue / "
               "localities / below target), files")
         for period in bench_periods(span["last_day"]):
@@ -83,12 +73,10 @@ def main() -> None:
             built = time.perf_counter()
             xlsx = write_pack_xlsx(pack, folder / f"{file_stem(pack)}.xlsx", lang=args.lang)
             written = time.perf_counter()
-            pdf = write_pdf(pack, folder / f"{file_stem(pack)}.pdf", lang=args.lang) if write_pdf else None
+            pdf = write_pack_pdf(pack, folder / f"{file_stem(pack)}.pdf", lang=args.lang)
             done = time.perf_counter()
-            sizes = f"{xlsx.stat().st_size / 1e6:.1f} MB xlsx" + (f", {Path(pdf).stat().st_size / 1e6:.1f} MB pdf"
-                                                                  if pdf else "")
-            pdf_time = f"{done - written:.2f}" if pdf else "–"
-            print(f"{period.label('en'):<34}{built - started:>11.2f}{written - built:>10.2f}{pdf_time:>8}"
+            sizes = f"{xlsx.stat().st_size / 1e6:.1f} MB xlsx, {Path(pdf).stat().st_size / 1e6:.1f} MB pdf"
+            print(f"{period.label('en'):<34}{built - started:>11.2f}{written - built:>10.2f}{done - written:>8.2f}"
                   f"{done - started:>8.2f}   {len(pack.late):,} / {len(pack.overdue):,} / {len(pack.localities):,} / "
                   f"{len(pack.below_target):,}, {sizes}")
     finally:

@@ -188,7 +188,8 @@ def measure_app(chromium, url: str, changes_for: Callable[[str], list[Change]], 
         try:
             if page_url == here:  # the page the app opened on: timed then, back to it now
                 row["first"], row["first_note"] = opened, "the app opened on it in a new tab"
-                browser.click_nav(tab, page_url) if len(pages) > 1 else None
+                if len(pages) > 1:
+                    browser.click_nav(tab, page_url)
             else:
                 row["first"] = timed(url, lambda: browser.click_nav(tab, page_url))  # noqa: B023
             for change in changes_for(path):

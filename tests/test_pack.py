@@ -5,7 +5,6 @@ sample; the slides carry the same numbers."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 from kpi_rows import row, small_store
 
-from kpi import db, periods, review, views
+from kpi import db, followups, periods, review, views
 from kpi.dossier_lists import count_late_dossiers, late_dossiers
 from kpi.engine import dossier_counts, kpi_table, rank_groups
 from kpi.form06 import form06_rows
@@ -22,7 +21,6 @@ from kpi.importer import ingest_files
 from kpi.index766 import estimate_766
 from kpi.metrics import METRICS
 from kpi.pack import (
-    FOLLOWUP_COLUMNS,
     OVERDUE_COLUMNS,
     RANKING_COLUMNS,
     build_pack,
@@ -146,14 +144,7 @@ def test_an_empty_period_gives_empty_frames(small) -> None:
     assert kinds[0] == "cover" and kinds.count("kpi") == len(views.HEADLINE_METRICS)
 
 
-def test_followups_absent_give_an_empty_frame(small, monkeypatch) -> None:
-    monkeypatch.setitem(sys.modules, "kpi.followups", None)  # importing it now fails as a missing module would
-    pack = build_pack(small, MAY)
-    assert pack.followups.empty and list(pack.followups.columns) == list(FOLLOWUP_COLUMNS)
-
-
 def test_followups_are_for_report(small) -> None:
-    followups = pytest.importorskip("kpi.followups")
     con = small_store(dossiers())
     followups.add_followup(con, period=periods.month(2024, 4), unit_dimension="agency", unit="Sở A",
                            metric_id="on_time_rate", task="Giảm hồ sơ trễ hạn", owner="Phó giám đốc",
