@@ -6,7 +6,7 @@ from kpi import ui
 
 st.set_page_config(page_title="egov-kpi · Chỉ số CCHC", page_icon=":material/analytics:", layout="wide")
 ui.language_switch()
-ui.connection().close()  # opens the store; fills an empty one with the bundled sample on first start
+ui.pin_store()  # this run reads the store as it is now; an empty one is filled with the bundled sample first
 
 # (file, Vietnamese title, English title, icon, URL path); the first is the landing page.
 PAGES = (

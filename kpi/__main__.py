@@ -21,16 +21,18 @@ from kpi.periods import Period
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    # Into a new version of the store, put in place when every file is done (kpi.db.writing): the dashboard
+    # keeps reading the old one meanwhile and shows the new data on its next query.
+    path = args.db or db.default_db_path()
     try:
-        con = db.connect(args.db)
-    except duckdb.IOException as exc:  # typically: the dashboard holds the database file open for writing
-        print(f"Không mở được cơ sở dữ liệu {args.db} (cannot open the database; is the dashboard using it?): "
-              f"{exc}", file=sys.stderr)
+        with db.writing(path, timeout=args.wait) as con:
+            outcomes = ingest_files(con, args.files)
+    except db.StoreBusy as exc:
+        print(str(exc), file=sys.stderr)
         return 3
-    try:
-        outcomes = ingest_files(con, args.files)
-    finally:
-        con.close()
+    except duckdb.IOException as exc:
+        print(f"Không mở được cơ sở dữ liệu {path} (cannot open the database): {exc}", file=sys.stderr)
+        return 3
     if args.json:
         print(json.dumps({"files": [o.summary() for o in outcomes]}, ensure_ascii=False))
     else:
@@ -263,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--db", type=Path, default=None,
                         help=f"database file (default: ${db.DB_ENV} or {db.DEFAULT_DB.relative_to(db.PROJECT_ROOT)})")
     ingest.add_argument("--json", action="store_true", help="print one JSON object with the per-file counts")
+    ingest.add_argument("--wait", type=float, default=db.LOCK_TIMEOUT_S, metavar="SECONDS",
+                        help="how long to wait for another import writing the same store (default %(default)s)")
     ingest.set_defaults(run=_ingest)
 
     sample = commands.add_parser("sample", help="write a realistic sample export")

@@ -1,4 +1,5 @@
-"""Opening the store: the database path, the schema, connections.
+"""Opening the store: the database path, the schema, connections, and the one-writer-many-readers protocol
+(`writing`, `StoreReader`) that lets the dashboard read while an import writes.
 
 Configuration is passed in; the environment is read only at the edge (`default_db_path`).
 Nothing here runs at import time.
@@ -6,7 +7,15 @@ Nothing here runs at import time.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import glob
 import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -42,3 +51,204 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
 def dossier_count(con: duckdb.DuckDBPyConnection) -> int:
     """How many dossiers the store holds."""
     return con.execute("SELECT count(*) FROM dossiers").fetchone()[0]
+
+
+# --- one writer, many readers ----------------------------------------------------------------------
+#
+# DuckDB lets one process open a database file for writing and no other process open it at all meanwhile, so a
+# dashboard that kept the store open would lock the nightly `python -m kpi ingest` out (and the other way round).
+# The store is therefore never written in place. A writer (`writing`: an import, the upload page, a follow-up)
+# takes the store's lock file, copies the current version beside it, writes into the copy (each imported file in
+# its own transaction, as ever), checkpoints it and puts it in place with one atomic rename. Readers
+# (`StoreReader`) open the file read-only and keep reading the version they opened until they ask again; the
+# next query after the rename opens the new version. A query therefore sees the old data or the new, never a
+# half-imported store, and nobody waits for an import or gets "database is locked". The price is a copy of the
+# file per write (about a second per gigabyte here) and twice its size on disk while a writer runs.
+
+LOCK_TIMEOUT_S = 900.0  # how long a writer waits for another writer (a nightly import) to finish
+
+
+class StoreBusy(RuntimeError):
+    """Another writer held the store's lock for longer than the caller would wait."""
+
+
+def lock_path(path: str | Path) -> Path:
+    """The lock file beside the store that serialises its writers."""
+    path = Path(path)
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def _locked(path: Path, timeout: float) -> Iterator[None]:
+    handle = lock_path(path).open("a+")
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(f"{path}: một lần nhập khác đang ghi vào kho dữ liệu quá {timeout:.0f} giây "
+                                    f"(another import has been writing the store for over {timeout:.0f} s)") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def writing(path: str | Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a new version of the store at `path`, put in place when the block ends.
+
+    Waits for the store's lock (another writer; `StoreBusy` after `timeout` seconds), copies the current
+    version (or starts an empty store), yields a connection to the copy, and on leaving the block builds the
+    aggregate tables if they do not match, checkpoints, and renames the copy over the store: readers see all of
+    the block's committed work at once. An exception in the block discards the copy: the store is as before."""
+    from kpi.aggregates import ensure_aggregates  # kpi.aggregates does not import this module; keeps it light
+
+    path = Path(path).absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path, timeout):
+        for stale in path.parent.glob(f"{glob.escape(path.name)}.next-*"):  # left by a writer that died
+            stale.unlink(missing_ok=True)
+        copy = path.with_name(f"{path.name}.next-{os.getpid()}-{threading.get_ident()}")
+        if path.exists():
+            shutil.copyfile(path, copy)
+            wal = path.with_name(path.name + ".wal")  # written outside this protocol, then not checkpointed
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        con = connect(copy)
+        try:
+            yield con
+            ensure_aggregates(con)
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            copy.unlink(missing_ok=True)
+            copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        _fsync(copy)
+        os.replace(copy, path)
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        _fsync(path.parent)
+
+
+class StoreVersion:
+    """One version of the store, open read-only: `cursor()` gives a cursor on it (a cursor per caller: one
+    DuckDB connection is not thread-safe). `key` tells versions apart (device, inode, modification time)."""
+
+    def __init__(self, key: tuple[int, int, int], con: duckdb.DuckDBPyConnection, link: Path | None) -> None:
+        self.key = key
+        self._con: duckdb.DuckDBPyConnection | None = con
+        self._link = link
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        con = self._con
+        if con is None:
+            raise StoreBusy("this version of the store was replaced; ask the reader for the current one")
+        return con.cursor()
+
+    def retire(self) -> None:
+        """Forget this version: its file closes when the last cursor on it is closed (DuckDB keeps a database
+        open while any connection to it lives), and its disk space is freed then."""
+        self._con = None
+        if self._link is not None:
+            self._link.unlink(missing_ok=True)
+
+
+class StoreReader:
+    """Read-only access to the current version of the store at `path` (see `writing`), shared by threads.
+
+    `current()` is the version on disk now, opened on first use. DuckDB shares one open database per path within a
+    process, so each version is opened through a hard link of its own (`.<name>.readers/<inode>-<mtime>-<pid>`):
+    a version replaced on disk stays readable by the cursors that are still on it, and the new one is a different
+    database. The reader keeps the current version and the one before it (`kept`), so that a page run that began
+    before a write finishes on the data it started with."""
+
+    KEEP = 2
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).absolute()
+        self._links = self.path.with_name(f".{self.path.name}.readers")
+        self._lock = threading.Lock()
+        self._versions: dict[tuple[int, int, int], StoreVersion] = {}
+        self._remove_stale_links()
+
+    def current(self) -> StoreVersion:
+        """The version of the store on disk now (FileNotFoundError when there is no store)."""
+        while True:
+            stat = os.stat(self.path)
+            key = (stat.st_dev, stat.st_ino, stat.st_mtime_ns)
+            with self._lock:
+                version = self._versions.get(key)
+                if version is not None:
+                    return version
+                version = self._open(key)
+                if version is None:  # replaced between the stat and the link: look again
+                    continue
+                self._versions[key] = version
+                while len(self._versions) > self.KEEP:
+                    self._versions.pop(next(iter(self._versions))).retire()
+                return version
+
+    def kept(self, key: tuple[int, int, int] | None) -> StoreVersion | None:
+        """The version `key` if this reader still holds it open."""
+        with self._lock:
+            return self._versions.get(key) if key is not None else None
+
+    def _open(self, key: tuple[int, int, int]) -> StoreVersion | None:
+        self._links.mkdir(exist_ok=True)
+        link = self._links / f"{key[1]}-{key[2]}-{os.getpid()}.duckdb"
+        link.unlink(missing_ok=True)
+        try:
+            os.link(self.path, link)
+        except FileNotFoundError:
+            return None
+        linked = os.stat(link)
+        if (linked.st_dev, linked.st_ino, linked.st_mtime_ns) != key:
+            link.unlink(missing_ok=True)
+            return None
+        return StoreVersion(key, duckdb.connect(str(link), read_only=True), link)
+
+    def _remove_stale_links(self) -> None:
+        """Links left by readers that have exited (their process id is gone)."""
+        if not self._links.is_dir():
+            return
+        for link in self._links.glob("*.duckdb"):
+            pid = link.stem.rsplit("-", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                link.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN IF NOT EXISTS (\w+)")
+
+
+def schema_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store has every table and added column of `schema.sql` (else a writer must open it once)."""
+    sql = schema_sql()
+    tables = set(_TABLE.findall(sql))
+    found = {(t, c) for t, c in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main' AND NOT internal"
+    ).fetchall()}
+    return tables <= {t for t, _ in found} and set(_COLUMN.findall(sql)) <= found

@@ -7,12 +7,13 @@ Pages import this and the Streamlit-free package; they hold no SQL and no reshap
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import charts, db, dossier_lists, drilldown, exports, followups, meeting, overview, store, views
+from kpi import aggregates, charts, db, dossier_lists, drilldown, exports, followups, meeting, overview, store, views
 from kpi.engine import kpi_tables
 from kpi.fields import term_label
 from kpi.formatting import display_frame, format_change, format_date, format_datetime, format_int, format_value
@@ -57,37 +58,74 @@ def language_switch() -> None:
 
 
 @st.cache_resource(show_spinner=False)
-def _connection(db_path: str) -> duckdb.DuckDBPyConnection:
-    return db.connect(db_path)
+def _reader(db_path: str) -> db.StoreReader:
+    return db.StoreReader(db_path)
 
 
-def connection() -> duckdb.DuckDBPyConnection:
-    """A cursor on the store named by EGOV_KPI_DB (default data/egov_kpi.duckdb); first start loads the
-    bundled sample into an empty store. A cursor per caller: one DuckDB connection is not thread-safe."""
+_PINNED = "_store_version"  # session state: the store version this run reads (pin_store)
+
+
+def pin_store() -> None:
+    """At the start of every run (dashboard.py): prepare the store on a session's first run (see `_prepare`)
+    and pin the version on disk now, so that every query of this run reads it even if an import puts a new one
+    in place meanwhile; the next run reads the new one."""
+    st.session_state[_PINNED] = _store().key
+
+
+def _store() -> db.StoreVersion:
+    """The store version this run reads: the pinned one while the reader still holds it, else the current one."""
     path = str(db.default_db_path())
-    base = _connection(path)
-    if st.session_state.get("_sample_checked") != path:
-        _load_sample(base)
-        st.session_state["_sample_checked"] = path
-    return base.cursor()
+    if st.session_state.get("_store_prepared") != path:
+        _prepare(path)
+        st.session_state["_store_prepared"] = path
+    reader = _reader(path)
+    return reader.kept(st.session_state.get(_PINNED)) or reader.current()
 
 
-def _load_sample(base: duckdb.DuckDBPyConnection) -> None:
-    if db.dossier_count(base) > 0:
+def _prepare(path: str) -> None:
+    """Make the store ready to read, through a writer when it must change: created with the current schema,
+    the bundled sample loaded when it holds no dossier (first start), the aggregate tables built."""
+    try:
+        cur = _reader(path).current().cursor()
+        try:
+            ready = db.schema_current(cur) and aggregates.aggregate_state(cur) is not None \
+                and (db.dossier_count(cur) > 0 or not store.sample_files())
+        finally:
+            cur.close()
+    except (FileNotFoundError, duckdb.Error):
+        ready = False
+    if ready:
         return
-    bar = st.progress(0.0, text="Đang nạp dữ liệu mẫu lần đầu… / Loading the bundled sample…")
+    bar = st.progress(0.0, text="Đang chuẩn bị kho dữ liệu… / Preparing the store…")
 
     def progress(index: int, total: int, name: str) -> None:
         bar.progress(index / max(total, 1), text=f"Đang nạp / loading {name} ({index + 1}/{total})")
 
-    store.load_sample_if_empty(base, progress=progress)
+    with db.writing(path) as con:
+        store.load_sample_if_empty(con, progress=progress)
     bar.empty()
-    st.cache_data.clear()
+    clear_cache()
 
 
-def data_version() -> tuple[str, int]:
-    """Cache key part that changes with every import, so cached queries are never stale."""
-    cur = connection()
+def connection() -> duckdb.DuckDBPyConnection:
+    """A read-only cursor on the store named by EGOV_KPI_DB (default data/egov_kpi.duckdb), on the version this
+    run reads. A cursor per caller: one DuckDB connection is not thread-safe. Writes go through `writing`."""
+    return _store().cursor()
+
+
+@contextlib.contextmanager
+def writing(timeout: float = db.LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """db.writing on the dashboard's store: a connection to a new version, put in place when the block ends
+    (a writer in another process, such as a nightly import, makes it wait up to `timeout` seconds). The cached
+    queries need no clearing: they are keyed by the last import (data_version)."""
+    with db.writing(db.default_db_path(), timeout=timeout) as con:
+        yield con
+
+
+def data_version(version: db.StoreVersion | None = None) -> tuple[str, int]:
+    """Cache key part that changes with every import, so cached queries are never stale (a follow-up write
+    gives a new store version but the same imports: the KPI results stay cached)."""
+    cur = (version or _store()).cursor()
     try:
         return str(db.default_db_path()), cur.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
     finally:
@@ -95,10 +133,11 @@ def data_version() -> tuple[str, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple) -> object:
+def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple,
+            _store_version: db.StoreVersion) -> object:  # the version the key was read from (not hashed)
     function = getattr(importlib.import_module(module), name)
     _computed[0] += 1
-    cur = connection()
+    cur = _store_version.cursor()
     try:
         return function(cur, *args, **dict(kwargs))
     finally:
@@ -114,11 +153,11 @@ def query(function: Callable, *args: object, **kwargs: object) -> object:
     """Call a package query `function(con, *args, **kwargs)` through the cache, keyed by database, data
     version, function and arguments (arguments must be hashable or plain data). With EGOV_KPI_PROFILE=1
     every call's seconds (and whether it was computed or cached) go to stderr and PROFILE_LOG."""
-    items = tuple(sorted(kwargs.items()))
+    items, version = tuple(sorted(kwargs.items())), _store()
     if os.environ.get(PROFILE_ENV) != "1":
-        return _cached(data_version(), function.__module__, function.__name__, args, items)
+        return _cached(data_version(version), function.__module__, function.__name__, args, items, version)
     started, computed = time.perf_counter(), _computed[0]
-    result = _cached(data_version(), function.__module__, function.__name__, args, items)
+    result = _cached(data_version(version), function.__module__, function.__name__, args, items, version)
     record = {"function": f"{function.__module__}.{function.__name__}", "args": args, "kwargs": dict(items),
               "seconds": time.perf_counter() - started, "computed": _computed[0] > computed}
     PROFILE_LOG.append(record)
@@ -132,14 +171,15 @@ def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs
     each period's result cached on its own, keyed like query(): the periods not cached yet are computed
     together in one call. A series that moves by a month (the twelve months up to February share eleven with
     those up to March) computes only what it did not hold yet."""
-    version, key = data_version(), (function.__module__, function.__name__, _frozen(kwargs))
+    store_version = _store()
+    version, key = data_version(store_version), (function.__module__, function.__name__, _frozen(kwargs))
     cache = _period_cache()
     with cache["lock"]:
         found = {p: cache["items"].get((version, key, p)) for p in periods_}
     missing = [p for p, result in found.items() if result is None]
     if missing:
         _period_computations[0] += len(missing)
-        cur = connection()
+        cur = store_version.cursor()
         try:
             results = function(cur, missing, **kwargs)
         finally:
@@ -387,7 +427,7 @@ def deferred_query(function: Callable, *args: object, **kwargs: object) -> Calla
     path = str(db.default_db_path())
 
     def run() -> object:
-        cur = _connection(path).cursor()
+        cur = _reader(path).current().cursor()
         try:
             return function(cur, *args, **kwargs)
         finally:
@@ -573,27 +613,33 @@ def followups_query(function: Callable, *args: object, **kwargs: object) -> obje
     """query() for the package functions that read the follow-ups (kpi.followups): keyed also by the
     follow-ups' revision, so a follow-up recorded or changed (in this session or another) shows at once, while
     every KPI query keeps its cache: a follow-up changes no import."""
-    cur = connection()
+    version = _store()
+    cur = version.cursor()
     try:
         revision = followups.revision(cur)
     finally:
         cur.close()
-    return _cached((*data_version(), *revision), function.__module__, function.__name__, args,
-                   tuple(sorted(kwargs.items())))
+    return _cached((*data_version(version), *revision), function.__module__, function.__name__, args,
+                   tuple(sorted(kwargs.items())), version)
+
+
+FOLLOWUP_WRITE_TIMEOUT_S = 120.0  # a follow-up saved during a nightly import waits for it this long
 
 
 def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
-    """Run a follow-up write of kpi.followups (add_followup, update_followup, mark_done) on a cursor of the
-    store: (its result, None), or (None, why, in the chosen language) when the follow-up is refused. The cached
+    """Run a follow-up write of kpi.followups (add_followup, update_followup, mark_done) in a new version of the
+    store (`writing`): (its result, None), or (None, why, in the chosen language) when the follow-up is refused
+    or another writer holds the store too long. The cached
     follow-up reads (followups_query) are keyed by the follow-ups' revision, which the write changes, so every
     read after it is fresh while the KPI queries keep their cache. Safe in a widget callback (draws nothing)."""
-    cur = connection()
     try:
-        return function(cur, *args, **kwargs), None
+        with writing(FOLLOWUP_WRITE_TIMEOUT_S) as con:
+            result = function(con, *args, **kwargs)
     except followups.FollowupError as error:
         return None, t(error.vi, error.en)
-    finally:
-        cur.close()
+    except db.StoreBusy as error:
+        return None, str(error)
+    return result, None
 
 
 def followups_panel(where: Mapping[str, object], period: views.Period, *, key: str,

@@ -3,7 +3,7 @@ store holds (by month and by unit) and which units sent data for which months.""
 
 import streamlit as st
 
-from kpi import charts, store, ui
+from kpi import charts, db, store, ui
 from kpi.fields import term_label
 from kpi.formatting import format_int
 
@@ -29,11 +29,12 @@ if st.button(t("Nhập dữ liệu", "Import"), key="data-import", type="primary
     def progress(fraction: float, name: str) -> None:
         bar.progress(min(fraction, 1.0), text=t(f"Đang nhập {name}…", f"Importing {name}…") if name else "")
 
-    cursor = ui.connection()  # the dashboard's own connection: DuckDB allows one writing process
-    try:
-        outcomes = store.import_uploads(cursor, [(f.name, f) for f in uploads], progress=progress)
-    finally:
-        cursor.close()
+    try:  # into a new version of the store, put in place at the end: other sessions read the old one meanwhile
+        with ui.writing() as con:
+            outcomes = store.import_uploads(con, [(f.name, f) for f in uploads], progress=progress)
+    except db.StoreBusy as busy:
+        outcomes = []
+        st.error(str(busy), icon=":material/hourglass_top:")
     bar.empty()
     ui.clear_cache()
     st.session_state["data-outcomes"] = outcomes

@@ -114,11 +114,26 @@ def test_human_readable_output(tmp_path, exports):
         json.loads(done.stdout)
 
 
-def test_database_held_by_another_process_gives_a_clear_message(tmp_path, exports):
-    holder = db.connect(tmp_path / "held.duckdb")  # the dashboard keeps its database open for writing
-    try:
-        done = run_cli(exports[0], "--db", tmp_path / "held.duckdb")
-    finally:
-        holder.close()
+def test_a_store_the_dashboard_reads_is_imported_into(tmp_path, exports):
+    store_path = tmp_path / "read.duckdb"
+    with db.writing(store_path) as con:
+        con.execute("SELECT 1")
+    reader = db.StoreReader(store_path)  # the dashboard has the store open (read-only) while the nightly job runs
+    before = reader.current()
+    done = run_cli(exports[0], "--db", store_path)
+    assert done.returncode == 0, done.stderr
+    cur = before.cursor()
+    assert db.dossier_count(cur) == 0  # a cursor on the version it opened reads it to the end
+    cur.close()
+    cur = reader.current().cursor()
+    assert db.dossier_count(cur) == 2  # its next question reads the new version
+    cur.close()
+
+
+def test_a_store_another_import_writes_gives_a_clear_message(tmp_path, exports):
+    with db.writing(tmp_path / "held.duckdb"):  # another import holds the writer's lock
+        done = run_cli(exports[0], "--db", tmp_path / "held.duckdb", "--wait", "0.3")
     assert done.returncode == 3
-    assert "Không mở được cơ sở dữ liệu" in done.stderr and "Traceback" not in done.stderr
+    assert "một lần nhập khác đang ghi vào kho dữ liệu" in done.stderr and "another import" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert db.dossier_count(db.connect(tmp_path / "held.duckdb", read_only=True)) == 0
