@@ -1,4 +1,4 @@
-"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack ...` (see README)."""
+"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack|bench ...` (see README)."""
 
 from __future__ import annotations
 
@@ -255,6 +255,13 @@ def _add_query_options(parser: argparse.ArgumentParser, *, by: bool) -> None:
         parser.add_argument("--by", choices=BY_CHOICES, help="group by this dimension")
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from kpi import bench
+
+    report = bench.run(args.dossiers, args.seed, args.dir, pages=args.page or None, keep=args.keep)
+    return 0 if report.rows else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="python -m kpi", description="egov-kpi: dossier store and KPIs")
@@ -268,6 +275,17 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--wait", type=float, default=db.LOCK_TIMEOUT_S, metavar="SECONDS",
                         help="how long to wait for another import writing the same store (default %(default)s)")
     ingest.set_defaults(run=_ingest)
+
+    bench = commands.add_parser("bench", help="scale benchmark: generate, import, time every page and the engine "
+                                "against pandas; prints one table (see kpi/bench.py)")
+    bench.add_argument("--dossiers", type=int, required=True, help="dossiers to generate (e.g. 1000000, 10000000)")
+    bench.add_argument("--seed", type=int, default=2025, help="sample seed (default 2025)")
+    bench.add_argument("--dir", type=Path, default=db.PROJECT_ROOT / "bench-output",
+                       help="where the export and the store go (default bench-output/; the export is reused)")
+    bench.add_argument("--page", action="append", metavar="FILE",
+                       help="only this page (pages/tong_quan.py or tong_quan; repeatable)")
+    bench.add_argument("--keep", action="store_true", help="keep the store after the run")
+    bench.set_defaults(run=_bench)
 
     sample = commands.add_parser("sample", help="write a realistic sample export")
     sample.add_argument("--out", required=True, help="output file: .csv, .csv.gz or .xlsx")

@@ -144,26 +144,38 @@ def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwarg
         cur.close()
 
 
-PROFILE_ENV = "EGOV_KPI_PROFILE"  # "1": time every query() call (stderr and PROFILE_LOG)
-PROFILE_LOG: list[dict[str, object]] = []  # with EGOV_KPI_PROFILE=1: function, arguments, seconds, cached
+PROFILE_ENV = "EGOV_KPI_PROFILE"  # "1": time every data call of the pages (stderr and PROFILE_LOG)
+PROFILE_LOG: list[dict[str, object]] = []  # with EGOV_KPI_PROFILE=1: function, arguments, seconds, computed
 _computed = [0]  # how many times _cached ran its function (a cache miss) in this process
+
+
+def _profiled(function: Callable, args: tuple, kwargs: Mapping[str, object], call: Callable[[], object]) -> object:
+    """`call()`; with EGOV_KPI_PROFILE=1 its seconds (and whether anything was computed rather than found in a
+    cache) also go to stderr and PROFILE_LOG. Every way a page reads data goes through here (query,
+    query_periods, followups_query), so that the log sums to the time of a page's queries."""
+    if os.environ.get(PROFILE_ENV) != "1":
+        return call()
+    started, computed = time.perf_counter(), _computed[0] + _period_computations[0]
+    result = call()
+    record = {"function": f"{function.__module__}.{function.__name__}", "args": args, "kwargs": dict(kwargs),
+              "seconds": time.perf_counter() - started,
+              "computed": _computed[0] + _period_computations[0] > computed}
+    PROFILE_LOG.append(record)
+    print(f"[query] {record['seconds']:7.3f} s {'computed' if record['computed'] else 'cached  '} "
+          f"{record['function']}{args!r} {dict(kwargs)!r}"[:300], file=sys.stderr)
+    return result
 
 
 def query(function: Callable, *args: object, **kwargs: object) -> object:
     """Call a package query `function(con, *args, **kwargs)` through the cache, keyed by database, data
-    version, function and arguments (arguments must be hashable or plain data). With EGOV_KPI_PROFILE=1
-    every call's seconds (and whether it was computed or cached) go to stderr and PROFILE_LOG."""
-    items, version = tuple(sorted(kwargs.items())), _store()
-    if os.environ.get(PROFILE_ENV) != "1":
+    version, function and arguments (arguments must be hashable or plain data)."""
+    items = tuple(sorted(kwargs.items()))
+
+    def call() -> object:
+        version = _store()
         return _cached(data_version(version), function.__module__, function.__name__, args, items, version)
-    started, computed = time.perf_counter(), _computed[0]
-    result = _cached(data_version(version), function.__module__, function.__name__, args, items, version)
-    record = {"function": f"{function.__module__}.{function.__name__}", "args": args, "kwargs": dict(items),
-              "seconds": time.perf_counter() - started, "computed": _computed[0] > computed}
-    PROFILE_LOG.append(record)
-    print(f"[query] {record['seconds']:7.3f} s {'computed' if record['computed'] else 'cached  '} "
-          f"{record['function']}{args!r} {dict(items)!r}"[:300], file=sys.stderr)
-    return result
+
+    return _profiled(function, args, kwargs, call)
 
 
 def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs: object) -> list[object]:
@@ -171,25 +183,29 @@ def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs
     each period's result cached on its own, keyed like query(): the periods not cached yet are computed
     together in one call. A series that moves by a month (the twelve months up to February share eleven with
     those up to March) computes only what it did not hold yet."""
-    store_version = _store()
-    version, key = data_version(store_version), (function.__module__, function.__name__, _frozen(kwargs))
-    cache = _period_cache()
-    with cache["lock"]:
-        found = {p: cache["items"].get((version, key, p)) for p in periods_}
-    missing = [p for p, result in found.items() if result is None]
-    if missing:
-        _period_computations[0] += len(missing)
-        cur = store_version.cursor()
-        try:
-            results = function(cur, missing, **kwargs)
-        finally:
-            cur.close()
+
+    def call() -> list[object]:
+        store_version = _store()
+        version, key = data_version(store_version), (function.__module__, function.__name__, _frozen(kwargs))
+        cache = _period_cache()
         with cache["lock"]:
-            for period, result in zip(missing, results, strict=True):
-                found[period] = cache["items"][(version, key, period)] = result
-            while len(cache["items"]) > PERIOD_CACHE_ENTRIES:
-                cache["items"].pop(next(iter(cache["items"])))  # the oldest first
-    return [found[p].copy() if hasattr(found[p], "copy") else found[p] for p in periods_]
+            found = {p: cache["items"].get((version, key, p)) for p in periods_}
+        missing = [p for p, result in found.items() if result is None]
+        if missing:
+            _period_computations[0] += len(missing)
+            cur = store_version.cursor()
+            try:
+                results = function(cur, missing, **kwargs)
+            finally:
+                cur.close()
+            with cache["lock"]:
+                for period, result in zip(missing, results, strict=True):
+                    found[period] = cache["items"][(version, key, period)] = result
+                while len(cache["items"]) > PERIOD_CACHE_ENTRIES:
+                    cache["items"].pop(next(iter(cache["items"])))  # the oldest first
+        return [found[p].copy() if hasattr(found[p], "copy") else found[p] for p in periods_]
+
+    return _profiled(function, tuple(periods_), kwargs, call)
 
 
 def monthly_series(period: views.Period, where: Mapping[str, object], months: int,
@@ -613,14 +629,17 @@ def followups_query(function: Callable, *args: object, **kwargs: object) -> obje
     """query() for the package functions that read the follow-ups (kpi.followups): keyed also by the
     follow-ups' revision, so a follow-up recorded or changed (in this session or another) shows at once, while
     every KPI query keeps its cache: a follow-up changes no import."""
-    version = _store()
-    cur = version.cursor()
-    try:
-        revision = followups.revision(cur)
-    finally:
-        cur.close()
-    return _cached((*data_version(version), *revision), function.__module__, function.__name__, args,
-                   tuple(sorted(kwargs.items())), version)
+    def call() -> object:
+        version = _store()
+        cur = version.cursor()
+        try:
+            revision = followups.revision(cur)
+        finally:
+            cur.close()
+        return _cached((*data_version(version), *revision), function.__module__, function.__name__, args,
+                       tuple(sorted(kwargs.items())), version)
+
+    return _profiled(function, args, kwargs, call)
 
 
 FOLLOWUP_WRITE_TIMEOUT_S = 120.0  # a follow-up saved during a nightly import waits for it this long

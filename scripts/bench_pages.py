@@ -35,8 +35,8 @@ time of the first render.
 from __future__ import annotations
 
 import argparse
-import ast
 import io
+import json
 import os
 import pstats
 import signal
@@ -57,6 +57,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import browser  # noqa: E402  (tests/browser.py)
 
 from kpi import db  # noqa: E402
+from kpi.bench import dashboard_pages  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -251,15 +252,6 @@ def _first_visit(chromium, url: str) -> float:
 # --- server side: every page with Streamlit's AppTest --------------------------------------------------
 
 
-def dashboard_pages() -> list[tuple[str, str, str]]:
-    """(file, English title, URL path) of every page of dashboard.py's PAGES, read from its source."""
-    tree = ast.parse((ROOT / "dashboard.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PAGES" for t in node.targets):
-            return [(path, en, url) for path, _vi, en, _icon, url in ast.literal_eval(node.value)]
-    raise RuntimeError("no PAGES in dashboard.py")
-
-
 def _previous_month(at) -> bool:
     """Set the period widgets to the month before the chosen one (a month period only)."""
     if at.selectbox(key="filter-kind").value != "month":
@@ -438,6 +430,34 @@ def measure_server(store: Path, repeats: int, profile: bool, cprofile: int) -> N
         print(note)
 
 
+def measure_queries(store: Path, page: str, params: dict[str, str]) -> dict[str, float]:
+    """The seconds of every data call (EGOV_KPI_PROFILE) of `page`'s first render with the URL parameters
+    `params`, in this new process (cold: nothing cached, the store not open yet), then again after the query
+    caches were cleared (warm: DuckDB's and the OS's caches hold what the first render read). For `python -m
+    kpi bench`, which runs one process per page and period."""
+    os.environ[db.DB_ENV] = str(store.resolve())
+    os.environ["EGOV_KPI_PROFILE"] = "1"
+    import logging
+
+    from streamlit.testing.v1 import AppTest
+
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    from kpi import ui
+
+    figures = {}
+    for name in ("cold", "warm"):
+        ui.clear_cache()
+        at = AppTest.from_file(str(ROOT / page), default_timeout=900)
+        at.query_params.update({"lang": "vi", **params})
+        mark = len(ui.PROFILE_LOG)
+        at.run()
+        if at.exception:
+            raise RuntimeError(f"the page raised: {at.exception[0].value}"[:200])
+        figures[name] = sum(r["seconds"] for r in ui.PROFILE_LOG[mark:])
+        figures["calls"] = len(ui.PROFILE_LOG) - mark
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="an existing store (default: build one of --rows dossiers)")
@@ -451,7 +471,13 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="server side: every ui.query call per page")
     parser.add_argument("--cprofile", type=int, default=0, metavar="N",
                         help="server side: the N functions of most cumulative time of each first render")
+    mode.add_argument("--queries", metavar="PAGE", help="print one JSON line: the cold and warm seconds of the "
+                      "queries of PAGE (a file of pages/) with the URL parameters --param (for python -m kpi bench)")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="URL parameter (--queries)")
     args = parser.parse_args()
+    if args.queries:
+        print(json.dumps(measure_queries(args.db, args.queries, dict(p.split("=", 1) for p in args.param))))
+        return 0
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwind: stop the servers and the browser
     reason = None if args.server else browser.chromium_missing_reason()
     if reason:
