@@ -1,4 +1,5 @@
-"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack|bench ...` (see README)."""
+"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack|bench|export-aggregates|rollup ...`
+(see README)."""
 
 from __future__ import annotations
 
@@ -255,6 +256,36 @@ def _add_query_options(parser: argparse.ArgumentParser, *, by: bool) -> None:
         parser.add_argument("--by", choices=BY_CHOICES, help="group by this dimension")
 
 
+def _export_aggregates(args: argparse.Namespace) -> int:
+    from kpi import rollup
+
+    con = _open_read_only(args.db)
+    try:
+        manifest = rollup.export_aggregates(con, args.out)
+    except rollup.RollupError as error:
+        print(f"Không xuất được (cannot export): {error}", file=sys.stderr)
+        return 2
+    finally:
+        con.close()
+    print(f"{args.out}: {', '.join(manifest['provinces'])}, {manifest['dossiers']} hồ sơ (dossiers), "
+          f"{manifest['bytes'] / 1e6:.1f} MB")
+    return 0
+
+
+def _rollup(args: argparse.Namespace) -> int:
+    from kpi import rollup
+
+    try:
+        with db.writing(args.db) as con:
+            summary = rollup.rollup(con, args.exports)
+    except rollup.RollupError as error:
+        print(f"Không tổng hợp được (cannot roll up): {error}", file=sys.stderr)
+        return 2
+    print(f"{args.db}: {len(summary['provinces'])} tỉnh (provinces), {summary['dossiers']} hồ sơ (dossiers), "
+          f"{summary['first_month_end']} .. {summary['last_month_end']}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from kpi import bench
 
@@ -275,6 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--wait", type=float, default=db.LOCK_TIMEOUT_S, metavar="SECONDS",
                         help="how long to wait for another import writing the same store (default %(default)s)")
     ingest.set_defaults(run=_ingest)
+
+    export = commands.add_parser("export-aggregates", help="write the store's KPI aggregates as Parquet for a "
+                                 "national roll-up (no dossier leaves the store)")
+    export.add_argument("--db", type=Path, default=None, help="the province's store (default as for ingest)")
+    export.add_argument("--out", type=Path, required=True, help="folder for the Parquet files and manifest.json")
+    export.set_defaults(run=_export_aggregates)
+
+    roll = commands.add_parser("rollup", help="build a national store from provincial aggregate exports; "
+                               "then `kpis --db NATIONAL --by province`")
+    roll.add_argument("exports", nargs="+", type=Path, help="folders written by export-aggregates")
+    roll.add_argument("--db", type=Path, required=True, help="the national store (a file of its own)")
+    roll.set_defaults(run=_rollup)
 
     bench = commands.add_parser("bench", help="scale benchmark: generate, import, time every page and the engine "
                                 "against pandas; prints one table (see kpi/bench.py)")

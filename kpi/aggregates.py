@@ -314,7 +314,7 @@ def update_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     if last is not None and new_last is not None and new_last > last:
         # New month ends: their snapshots hold every stored dossier still in progress there, the running totals
         # of the deltas from the last snapshot on (before the changes, which are then added as to the others).
-        con.execute(_EXTEND_SNAPSHOTS_SQL, {"last": last, "new_last": new_last})
+        extend_snapshots(con, last, new_last)
     last = max(d for d in (last, new_last) if d is not None) if (last or new_last) else None
     changes = "aggregate_changes"
     con.execute(f"CREATE OR REPLACE TEMP TABLE {changes} AS SELECT *, 1 AS sign FROM {NEW_ROWS} "
@@ -340,7 +340,8 @@ def update_aggregates(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
     return {**sizes, "seconds": time.perf_counter() - started, "rebuilt": False}
 
 
-# Snapshots at the month ends after $last up to $new_last: the snapshot at $last plus the deltas after it.
+# Snapshots at the month ends after $last up to $new_last: the snapshot at $last plus the deltas after it (of the
+# provinces $provinces only, when it is not NULL: a roll-up extends one export's rows among others').
 _EXTEND_SNAPSHOTS_SQL = f"""
 INSERT INTO kpi_open_snapshots
 WITH ends AS (
@@ -348,10 +349,10 @@ WITH ends AS (
 ),
 parts AS (
     SELECT e.month_end, {_DIMS}, {", ".join(OPEN_MEASURES)}
-    FROM kpi_open_snapshots s, ends e WHERE s.month_end = $last
+    FROM kpi_open_snapshots s, ends e WHERE s.month_end = $last AND {{provinces}}
     UNION ALL
     SELECT e.month_end, {_DIMS}, {", ".join(OPEN_MEASURES)}
-    FROM kpi_open_deltas d JOIN ends e ON d.day <= e.month_end WHERE d.day > $last
+    FROM kpi_open_deltas d JOIN ends e ON d.day <= e.month_end WHERE d.day > $last AND {{provinces}}
 )
 SELECT month_end, {_DIMS}, {", ".join(f"sum({m})::INTEGER AS {m}" for m in OPEN_MEASURES)}
 FROM parts
@@ -359,6 +360,17 @@ GROUP BY month_end, {_DIMS}
 HAVING {_nonzero(OPEN_MEASURES, "sum({})")}
 ORDER BY month_end
 """
+
+
+def extend_snapshots(con: duckdb.DuckDBPyConnection, last: date, new_last: date,
+                     provinces: list[str] | None = None) -> None:
+    """Add the snapshots of the month ends after `last` up to `new_last` (those of `provinces` only, if given),
+    computed from the snapshot at `last` and the deltas after it."""
+    params: dict[str, object] = {"last": last, "new_last": new_last}
+    where = "true"
+    if provinces is not None:
+        where, params["provinces"] = "list_contains($provinces::VARCHAR[], province)", list(provinces)
+    con.execute(_EXTEND_SNAPSHOTS_SQL.format(provinces=where), params)
 
 
 class AggregateState:
@@ -378,13 +390,26 @@ class AggregateState:
         return month_end if month_end >= self.first_month_end else None
 
 
+def _has_rolled_up_column(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' AND table_name = "
+                       "'aggregate_state' AND column_name = 'rolled_up'").fetchone()[0] > 0
+
+
+def is_rolled_up(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store is a national roll-up (kpi.rollup): aggregates only, no dossier to import into or list."""
+    if not _has_rolled_up_column(con):  # a store from before the column, opened read-only
+        return False
+    return bool(con.execute("SELECT coalesce(bool_or(rolled_up), false) FROM aggregate_state").fetchone()[0])
+
+
 def aggregate_state(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
     """The recorded build if the aggregate tables are built under the current AGGREGATES_DEFINITION and match
-    the dossiers (same count), else None."""
+    the dossiers (same count) or are a national roll-up (kpi.rollup: no dossier behind them), else None."""
     try:
+        rolled_up = "coalesce(rolled_up, false)" if _has_rolled_up_column(con) else "false"
         row = con.execute(
-            "SELECT first_month_end, last_month_end, dossiers = (SELECT count(*) FROM dossiers) "
-            "AND definition IS NOT DISTINCT FROM $definition FROM aggregate_state",
+            "SELECT first_month_end, last_month_end, (dossiers = (SELECT count(*) FROM dossiers) "
+            f"OR {rolled_up}) AND definition IS NOT DISTINCT FROM $definition FROM aggregate_state",
             {"definition": AGGREGATES_DEFINITION},
         ).fetchone()
     except duckdb.Error:  # a database from before these tables, opened read-only
@@ -419,4 +444,4 @@ def ensure_aggregates(con: duckdb.DuckDBPyConnection) -> AggregateState | None:
 
 __all__ = ["AGGREGATES_DEFINITION", "DAILY_MEASURES", "DIMENSION_COLUMNS", "INPUT_COLUMNS", "OPEN_MEASURES",
            "REBUILD_SHARE", "TABLES", "AggregateState", "aggregate_state", "capture_changes", "ensure_aggregates",
-           "refresh_aggregates", "update_aggregates"]
+           "extend_snapshots", "is_rolled_up", "refresh_aggregates", "update_aggregates"]

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from kpi.aggregates import capture_changes, update_aggregates
+from kpi.aggregates import capture_changes, is_rolled_up, update_aggregates
 from kpi.fields import BLANK_MEANS, FIELDS, RESOLVED_STATUSES, TERMINAL_STATUSES, VOCABULARIES, Field, parse_term
 from kpi.sources import ImportRefused, Layout, file_sha256, load_source
 
@@ -315,6 +315,9 @@ def ingest_file(
     path = Path(path)
     name = display_name or path.name
     notify = progress or (lambda _stage, _fraction: None)
+    if is_rolled_up(con):
+        raise ImportRefused(name, "kho này là kho tổng hợp toàn quốc, không nhập hồ sơ vào được (this store is a "
+                                  "national roll-up of provincial exports: import into a province's own store)")
     cur = con.cursor()  # own connection: temp tables stay private to this import
     stack = ExitStack()
     try:

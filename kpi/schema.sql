@@ -164,6 +164,18 @@ CREATE TABLE IF NOT EXISTS aggregate_state (
     definition       INTEGER   -- kpi.aggregates.AGGREGATES_DEFINITION of the build: another one is rebuilt
 );
 ALTER TABLE aggregate_state ADD COLUMN IF NOT EXISTS definition INTEGER;  -- stores from before the column
+-- true: the tables are a national roll-up of provincial exports (kpi/rollup.py), with no dossier behind them.
+ALTER TABLE aggregate_state ADD COLUMN IF NOT EXISTS rolled_up BOOLEAN;
+
+-- A roll-up's sources: one row per provincial export folder (kpi/rollup.py).
+CREATE TABLE IF NOT EXISTS rollup_sources (
+    folder           VARCHAR   NOT NULL,
+    provinces        VARCHAR[] NOT NULL,
+    dossiers         BIGINT    NOT NULL,
+    first_month_end  DATE,
+    last_month_end   DATE,
+    exported_at      TIMESTAMP
+);
 
 -- The steering committee's follow-ups (việc giao): a task per unit and KPI assigned at a meeting that reviewed
 -- the period [period_start, period_end]. Written only by kpi/followups.py; imports, re-imports and aggregate
