@@ -28,8 +28,12 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -415,16 +419,24 @@ def default_as_of(end: date) -> datetime:
     return datetime.combine(end + AS_OF_LAG, datetime.min.time())
 
 
-def generate_dossiers(rows: int, seed: int = 2025, start: date = SAMPLE_START, end: date = SAMPLE_END) -> pd.DataFrame:
+def generate_dossiers(rows: int, seed: int = 2025, start: date = SAMPLE_START, end: date = SAMPLE_END, *,
+                      city_seed: int | None = None, trend_period: tuple[date, date] | None = None) -> pd.DataFrame:
     """`rows` dossiers received between `start` and `end`, in canonical columns and codes (kpi.fields).
 
     The state is the final one as of `default_as_of(end)`; the private timeline columns (`_end_at`,
     `_final_status`, `_returned_at`, `_supplements`, `_is_stuck`) let `state_as_of` and `write_export`
     show any earlier moment. Rows are sorted by received time; dossier codes are unique.
+
+    Parts of one larger sample (see `write_sample`) pass the sample's seed as `city_seed`, so that they
+    share one city (units and their habits, procedures and their codes) while `seed` draws their own
+    dossiers, and the sample's period as `trend_period` (default `start`..`end`), over which online use,
+    payments and unit trends evolve, so that each part continues the story instead of restarting it.
     """
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed if city_seed is None else city_seed)
     units = _units(rng)
     procs = _procedures(rng)
+    if city_seed is not None:
+        rng = np.random.default_rng(seed)
     n = int(rows)
 
     # When: a working day weighted by season and Tết, a time in office hours.
@@ -433,8 +445,9 @@ def generate_dossiers(rows: int, seed: int = 2025, start: date = SAMPLE_START, e
     day.sort()
     received = day.astype("datetime64[s]") + _work_time(rng, n).astype("timedelta64[s]")
     new_era = day >= np.datetime64(REFORM_DAY)
-    span = (np.datetime64(end) - np.datetime64(start)).astype(np.int64) or 1
-    progress = (day - np.datetime64(start)).astype(np.int64) / span  # 0 at start, 1 at end
+    trend_start, trend_end = trend_period or (start, end)
+    span = (np.datetime64(trend_end) - np.datetime64(trend_start)).astype(np.int64) or 1
+    progress = (day - np.datetime64(trend_start)).astype(np.int64) / span  # 0 at start, 1 at end
 
     # Who: level by era, then unit and procedure.
     u = rng.random(n)
@@ -662,9 +675,10 @@ PHONE_PREFIXES = ["090", "091", "093", "094", "096", "097", "098", "086", "088",
 def _export_columns() -> list[tuple[str, str, str]]:
     """(header, SQL expression over the state table, kind) for every export column, in order.
 
-    Kinds: text, int, money, date. Labels come from the vocabularies of kpi.fields.
+    Kinds: text, int, money, date. Labels come from the vocabularies of kpi.fields; STT is the row number
+    `_stt` that `_export_rows` registers.
     """
-    columns: list[tuple[str, str, str]] = [("STT", "row_number() OVER (ORDER BY received_at, dossier_code)", "int")]
+    columns: list[tuple[str, str, str]] = [("STT", "_stt", "int")]
     for name in EXPORT_FIELDS:
         field = FIELD_BY_NAME[name]
         header = field.aliases[0]
@@ -695,11 +709,22 @@ def _export_columns() -> list[tuple[str, str, str]]:
     return columns
 
 
-def _export_query(con: duckdb.DuckDBPyConnection, state: pd.DataFrame, seed: int, *, as_text: bool) -> str:
-    """Register the state and return the SELECT that yields export rows (formatted as text for CSV)."""
+def _export_headers() -> list[str]:
+    return [c[0] for c in _export_columns()]
+
+
+def _export_rows(con: duckdb.DuckDBPyConnection, state: pd.DataFrame, seed: int, *, as_text: bool,
+                 row_offset: int = 0) -> duckdb.DuckDBPyRelation:
+    """Register the state and return its export rows (formatted as text for CSV), STT from `row_offset` + 1.
+
+    The rows are put in order (received time, code) and numbered here rather than in SQL: a window and an
+    ORDER BY would make DuckDB hold every formatted row at once (~2 GB for a million), while a plain scan
+    streams, and keeps the registered order (preserve_insertion_order, on by default).
+    """
     keep = ["dossier_code", *[n for n in EXPORT_FIELDS if n != "dossier_code"]]
-    table = state[keep].reset_index(drop=True)
-    table = pd.concat([table, _personal_draws(len(table), seed)], axis=1)
+    table = pd.concat([state[keep].reset_index(drop=True), _personal_draws(len(state), seed)], axis=1)
+    table = table.sort_values(["received_at", "dossier_code"], kind="stable", ignore_index=True)
+    table["_stt"] = np.arange(row_offset + 1, row_offset + len(table) + 1)
     con.register("export_state", table)
     select = []
     for i, (_, expr, kind) in enumerate(_export_columns()):
@@ -710,40 +735,71 @@ def _export_query(con: duckdb.DuckDBPyConnection, state: pd.DataFrame, seed: int
         elif as_text and kind == "int":
             expr = f"CAST({expr} AS VARCHAR)"
         select.append(f'{expr} AS "c{i}"')
-    return f"SELECT {', '.join(select)} FROM export_state ORDER BY received_at, dossier_code"
+    return con.sql(f"SELECT {', '.join(select)} FROM export_state")
 
 
 def _quote(cell: str) -> str:
     return f'"{cell}"' if any(ch in cell for ch in ';"\n') else cell
 
 
-def _write_csv(state: pd.DataFrame, seed: int, handle, title: list[str] | None) -> None:
-    """Semicolon CSV with BOM, as Excel in a Vietnamese locale saves it; rows formatted by DuckDB."""
-    columns = _export_columns()
-    headers = [c[0] for c in columns]
-    width = len(headers)
+def _csv_line(cells: list[str]) -> bytes:
+    return (";".join(cells) + "\r\n").encode()
+
+
+def _write_csv_head(handle: BinaryIO, title: list[str] | None) -> None:
+    """BOM, the title rows and a blank row (with `title`), then the header: Excel in a Vietnamese locale."""
+    headers = _export_headers()
+    pad = [""] * (len(headers) - 1)
     handle.write("\ufeff".encode())
     if title:
         for line in title:
-            handle.write((_quote(line) + ";" * (width - 1) + "\r\n").encode())
-        handle.write((";" * (width - 1) + "\r\n").encode())
-    handle.write((";".join(_quote(c) for c in headers) + "\r\n").encode())
+            handle.write(_csv_line([_quote(line), *pad]))
+        handle.write(_csv_line(["", *pad]))
+    handle.write(_csv_line([_quote(c) for c in headers]))
+
+
+def _write_csv_body(handle: BinaryIO, state: pd.DataFrame, seed: int, row_offset: int = 0) -> None:
+    """The rows of `state`, formatted by DuckDB, STT counting on from `row_offset`."""
     con = duckdb.connect()
     try:
-        query = _export_query(con, state, seed, as_text=True)
+        rows = _export_rows(con, state, seed, as_text=True, row_offset=row_offset)
         with tempfile.TemporaryDirectory() as tmp:
             body = os.path.join(tmp, "body.csv")
-            con.sql(query).write_csv(body, sep=";", header=False)
+            rows.write_csv(body, sep=";", header=False)
             with open(body, "rb") as src:  # Excel writes CRLF; no value holds a line break
                 for chunk in iter(lambda: src.read(1 << 20), b""):
                     handle.write(chunk.replace(b"\n", b"\r\n"))
     finally:
         con.close()
-    total = [""] * width
+
+
+def _write_csv_total(handle: BinaryIO, count: int, fee_vnd: int) -> None:
+    """The closing "Tổng cộng" row: the number of dossiers and their total fee."""
+    headers = _export_headers()
+    total = [""] * len(headers)
     total[0] = TOTAL_LABEL
-    total[1] = str(len(state))
-    total[headers.index(_header("fee_vnd"))] = f"{int(state['fee_vnd'].sum()):,}".replace(",", ".")
-    handle.write((";".join(total) + "\r\n").encode())
+    total[1] = str(count)
+    total[headers.index(_header("fee_vnd"))] = f"{fee_vnd:,}".replace(",", ".")
+    handle.write(_csv_line(total))
+
+
+def _write_csv(state: pd.DataFrame, seed: int, handle: BinaryIO, title: list[str] | None) -> None:
+    """Semicolon CSV with BOM, as Excel in a Vietnamese locale saves it; rows formatted by DuckDB."""
+    _write_csv_head(handle, title)
+    _write_csv_body(handle, state, seed)
+    _write_csv_total(handle, len(state), int(state["fee_vnd"].sum()))
+
+
+@contextmanager
+def _csv_handle(path: Path) -> Iterator[BinaryIO]:
+    """The binary handle a CSV export is written to; `.csv.gz` is gzipped reproducibly (no name, no time)."""
+    if path.name.lower().endswith(".gz"):
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                                    compresslevel=9) as handle:
+            yield handle
+    else:
+        with open(path, "wb") as handle:
+            yield handle
 
 
 def _write_xlsx(state: pd.DataFrame, seed: int, path: Path, title: list[str] | None) -> None:
@@ -753,7 +809,7 @@ def _write_xlsx(state: pd.DataFrame, seed: int, path: Path, title: list[str] | N
     columns = _export_columns()
     con = duckdb.connect()
     try:
-        table = con.execute(_export_query(con, state, seed, as_text=False)).df()
+        table = _export_rows(con, state, seed, as_text=False).df()
     finally:
         con.close()
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
@@ -790,20 +846,18 @@ def _write_xlsx(state: pd.DataFrame, seed: int, path: Path, title: list[str] | N
             if value is not None:
                 write(row, i, value, fmt)
         row += 1
-    money_col = [c[0] for c in columns].index(_header("fee_vnd"))
+    money_col = _export_headers().index(_header("fee_vnd"))
     sheet.write_string(row, 0, TOTAL_LABEL, bold)
     sheet.write_number(row, 1, len(table), bold)
     sheet.write_number(row, money_col, float(state["fee_vnd"].sum()), money_fmt)
     book.close()
 
 
-def _period_line(frame: pd.DataFrame, period: tuple[date, date] | None) -> str:
+def _title(period: tuple[date, date] | None) -> list[str]:
+    """The title rows: the report title and the "Từ ngày ... đến ngày ..." line (dots for no period)."""
     if period is None:
-        if not len(frame):
-            return "Từ ngày ... đến ngày ..."
-        received = frame["received_at"]
-        period = (received.min().date(), received.max().date())
-    return f"Từ ngày {period[0]:%d/%m/%Y} đến ngày {period[1]:%d/%m/%Y}"
+        return [TITLE, "Từ ngày ... đến ngày ..."]
+    return [TITLE, f"Từ ngày {period[0]:%d/%m/%Y} đến ngày {period[1]:%d/%m/%Y}"]
 
 
 def write_export(frame: pd.DataFrame, path: Path, *, as_of: datetime | None = None, title: bool = True,
@@ -820,27 +874,91 @@ def write_export(frame: pd.DataFrame, path: Path, *, as_of: datetime | None = No
     """
     path = Path(path)
     state = state_as_of(frame, as_of) if as_of is not None else frame
-    lines = [TITLE, _period_line(state, period)] if title else None
+    if period is None and len(state):
+        period = (state["received_at"].min().date(), state["received_at"].max().date())
+    lines = _title(period) if title else None
     path.parent.mkdir(parents=True, exist_ok=True)
     name = path.name.lower()
     if name.endswith(".xlsx"):
         _write_xlsx(state, seed, path, lines)
-    elif name.endswith(".csv.gz"):
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                                                    compresslevel=9) as handle:
-            _write_csv(state, seed, handle, lines)
-    elif name.endswith(".csv"):
-        with open(path, "wb") as handle:
+    elif name.endswith((".csv", ".csv.gz")):
+        with _csv_handle(path) as handle:
             _write_csv(state, seed, handle, lines)
     else:
         raise ValueError(f"unknown export format for {path.name}: use .csv, .csv.gz or .xlsx")
     return path
 
 
-def write_sample(path: Path, rows: int = 200_000, seed: int = 2025) -> Path:
-    """One export of `rows` dossiers over the whole sample period, in their final state (for `kpi sample`)."""
-    frame = generate_dossiers(rows, seed=seed)
-    return write_export(frame, Path(path), period=(SAMPLE_START, SAMPLE_END), seed=seed)
+CHUNK_ROWS = 1_000_000  # more rows than this are generated and written part by part
+
+
+def _sample_parts(rows: int) -> list[tuple[date, date, int]]:
+    """(first day, last day, rows) of the parts of a chunked sample, in order.
+
+    Consecutive groups of whole months covering SAMPLE_START..SAMPLE_END, about rows / CHUNK_ROWS of them
+    (at most one per month), with rows proportional to their days and summing to `rows`.
+    """
+    months = []
+    first = SAMPLE_START
+    while first <= SAMPLE_END:
+        nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        months.append((first, min(nxt - timedelta(days=1), SAMPLE_END)))
+        first = nxt
+    count = min(len(months), -(-rows // CHUNK_ROWS))
+    cuts = [len(months) * j // count for j in range(count + 1)]
+    spans = [(months[a][0], months[b - 1][1]) for a, b in pairwise(cuts)]
+    days = [(last - first).days + 1 for first, last in spans]
+    counts = [rows * d // sum(days) for d in days]
+    # The rows left over by rounding down go to the parts with the largest remainders.
+    by_remainder = sorted(range(count), key=lambda i: -(rows * days[i] % sum(days)))
+    for i in by_remainder[: rows - sum(counts)]:
+        counts[i] += 1
+    return [(first, last, n) for (first, last), n in zip(spans, counts, strict=True)]
+
+
+def write_sample(path: Path, rows: int = 200_000, seed: int = 2025, *,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
+    """One export of `rows` dossiers over the whole sample period, in their final state (for `kpi sample`).
+
+    Up to CHUNK_ROWS rows are generated in one frame. More (`.csv` and `.csv.gz` only) are generated in
+    parts of whole months (`_sample_parts`), each sharing the city and story of `seed` and drawing its own
+    dossiers, re-stated as of the export moment of the whole period and appended to the one file, so that
+    memory stays that of one part; the file reads like any export (one title, one header, STT 1..N, one
+    total row). `progress(parts done, parts)` is called after each part.
+    """
+    path = Path(path)
+    if rows <= CHUNK_ROWS:
+        frame = generate_dossiers(rows, seed=seed)
+        return write_export(frame, path, period=(SAMPLE_START, SAMPLE_END), seed=seed)
+    name = path.name.lower()
+    if name.endswith(".xlsx"):
+        raise ValueError(f"{rows:,} rows is too many for an .xlsx sample (at most {CHUNK_ROWS:,}; an Excel sheet "
+                         "holds 1,048,576 rows): use .csv or .csv.gz")
+    if not name.endswith((".csv", ".csv.gz")):
+        raise ValueError(f"unknown export format for {path.name}: use .csv or .csv.gz")
+    parts = _sample_parts(rows)
+    as_of = default_as_of(SAMPLE_END)
+    written = fee_vnd = 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _csv_handle(path) as handle:
+        _write_csv_head(handle, _title((SAMPLE_START, SAMPLE_END)))
+        for i, (first, last, count) in enumerate(parts):
+            part_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+            frame = generate_dossiers(count, seed=part_seed, start=first, end=last, city_seed=seed,
+                                      trend_period=(SAMPLE_START, SAMPLE_END))
+            state = state_as_of(frame, as_of)  # the final state, not the one at the end of the part
+            del frame
+            # Codes are unit-YYMMDD-seq, unique within a part: disjoint days keep them unique in the file.
+            received = state["received_at"]
+            assert len(state) == count and received.iloc[0].date() >= first and received.iloc[-1].date() <= last
+            _write_csv_body(handle, state, part_seed, row_offset=written)
+            written += count
+            fee_vnd += int(state["fee_vnd"].sum())
+            del state, received  # freed before the next part is generated
+            if progress is not None:
+                progress(i + 1, len(parts))
+        _write_csv_total(handle, written, fee_vnd)
+    return path
 
 
 BUNDLED_ROWS = 216_000

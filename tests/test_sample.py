@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -222,3 +224,110 @@ def test_bundled_sample_quarters_overlap() -> None:
     assert len(total) >= 210_000
     assert advanced > 100
     assert date(2024, 1, 1) <= sample.SAMPLE_START and date(2026, 10, 31) == sample.SAMPLE_END
+
+
+def test_restating_a_stated_frame_gives_the_later_state(dossiers: pd.DataFrame) -> None:
+    early = sample.state_as_of(dossiers, datetime(2025, 3, 31, 12))
+    later = sample.state_as_of(early, sample.default_as_of(sample.SAMPLE_END))
+    pd.testing.assert_frame_equal(later, dossiers.loc[early.index])
+    assert (early["status"] != later["status"]).sum() > 0
+
+
+def test_sample_parts_are_whole_months_with_rows_by_days() -> None:
+    parts = sample._sample_parts(10_000_000)
+    assert len(parts) == 10 and sum(n for *_, n in parts) == 10_000_000
+    assert parts[0][0] == sample.SAMPLE_START and parts[-1][1] == sample.SAMPLE_END
+    for (_, last, _), (first, _, _) in pairwise(parts):
+        assert first == last + timedelta(days=1) and first.day == 1
+    days = sum((last - first).days + 1 for first, last, _ in parts)
+    for first, last, n in parts:
+        assert abs(n - 10_000_000 * ((last - first).days + 1) / days) < 1
+    assert max(n for *_, n in parts) < 1.25 * sample.CHUNK_ROWS
+
+
+CHUNKED_ROWS = 7_000
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[int, int]]]:
+    """A chunked sample: CHUNK_ROWS lowered so that 7,000 rows are written in 4 parts."""
+    calls: list[tuple[int, int]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sample, "CHUNK_ROWS", 2_000)
+        path = sample.write_sample(tmp_path_factory.mktemp("chunked") / "s.csv", rows=CHUNKED_ROWS, seed=5,
+                                   progress=lambda done, parts: calls.append((done, parts)))
+    return path, calls
+
+
+def test_chunked_sample_reads_as_one_export(chunked: tuple[Path, list[tuple[int, int]]]) -> None:
+    path, calls = chunked
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    rows = _read_csv(path)
+    assert path.read_bytes().startswith("\ufeff".encode())
+    assert rows[0][0] == sample.TITLE and rows[1][0] == "Từ ngày 01/01/2024 đến ngày 31/10/2026"
+    header = rows[3]
+    assert header[0] == "STT" and rows.count(header) == 1
+    body = rows[4:-1]
+    assert [int(r[0]) for r in body] == list(range(1, CHUNKED_ROWS + 1))
+    assert [r[0] for r in rows].count(sample.TOTAL_LABEL) == 1 and rows[-1][0] == sample.TOTAL_LABEL
+    assert rows[-1][1] == str(CHUNKED_ROWS)
+    fee = header.index("Phí, lệ phí")
+    assert rows[-1][fee] == f"{sum(int(r[fee].replace('.', '')) for r in body):,}".replace(",", ".")
+
+
+def test_chunked_sample_imports_like_an_unchunked_one(chunked: tuple[Path, list[tuple[int, int]]],
+                                                      tmp_path: Path) -> None:
+    from kpi import db
+    from kpi.importer import ingest_file
+
+    path, _ = chunked
+    con = db.connect(tmp_path / "s.duckdb")
+    result = ingest_file(con, path)
+    # As for write_sample's single frame: every row read and stored, only the total row skipped.
+    assert (result.rows_read, result.inserted, result.rejected, result.warnings, result.skipped) == (
+        CHUNKED_ROWS, CHUNKED_ROWS, 0, 0, 1)
+    assert con.execute("SELECT count(DISTINCT dossier_code) FROM dossiers").fetchone()[0] == CHUNKED_ROWS
+    first, last = con.execute("SELECT min(received_at), max(received_at) FROM dossiers").fetchone()
+    assert (first.year, first.month) == (2024, 1) and (last.year, last.month) == (2026, 10)
+    # One city: every procedure code names one procedure in all parts.
+    codes, pairs = con.execute(
+        "SELECT count(DISTINCT procedure_code), count(DISTINCT (procedure_code, procedure_name)) FROM dossiers"
+    ).fetchone()
+    assert codes == pairs
+    # One story: online use keeps rising across parts instead of restarting in each.
+    online = con.execute("SELECT avg((channel = 'online')::INT) FROM dossiers GROUP BY year(received_at) "
+                         "ORDER BY year(received_at)").fetchall()
+    assert online == sorted(online)
+    # The first part shows its dossiers' final state, not the one at the end of its months.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sample, "CHUNK_ROWS", 2_000)
+        _, part_end, _ = sample._sample_parts(CHUNKED_ROWS)[0]
+    statuses = [s for (s,) in con.execute(
+        "SELECT status FROM dossiers WHERE received_at >= $from AND received_at < $to",
+        {"from": part_end - timedelta(days=13), "to": part_end + timedelta(days=1)}).fetchall()]
+    assert len(statuses) > 50
+    assert sum(s in TERMINAL_STATUSES for s in statuses) / len(statuses) > 0.99  # ~0.89 as of the part end
+    con.close()
+
+
+def test_chunked_sample_gz_is_deterministic_and_xlsx_refused(chunked: tuple[Path, list[tuple[int, int]]],
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    monkeypatch.setattr(sample, "CHUNK_ROWS", 2_000)
+    packed = sample.write_sample(tmp_path / "s.csv.gz", rows=CHUNKED_ROWS, seed=5)
+    assert gzip.decompress(packed.read_bytes()) == chunked[0].read_bytes()
+    with pytest.raises(ValueError, match="xlsx"):
+        sample.write_sample(tmp_path / "s.xlsx", rows=CHUNKED_ROWS, seed=5)
+    assert not (tmp_path / "s.xlsx").exists()
+
+
+def test_samples_up_to_chunk_rows_keep_their_bytes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sample, "CHUNK_ROWS", 3_000)
+    path = sample.write_sample(tmp_path / "s.csv", rows=3_000, seed=11)
+    # The hash of this file as written before chunked samples existed.
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == (
+        "1789270a01396f19d5c0552a6f54964e4400ebe4ea8a3859ef6defa510f2b1db")
+    frame = sample.generate_dossiers(3_000, seed=11)
+    exported = sample.write_export(frame, tmp_path / "e.csv", period=(sample.SAMPLE_START, sample.SAMPLE_END),
+                                   seed=11)
+    assert exported.read_bytes() == path.read_bytes()
