@@ -66,6 +66,15 @@ def dossier_count(con: duckdb.DuckDBPyConnection) -> int:
 # file per write (about a second per gigabyte here) and twice its size on disk while a writer runs.
 
 LOCK_TIMEOUT_S = 900.0  # how long a writer waits for another writer (a nightly import) to finish
+MEMORY_ENV = "EGOV_KPI_WRITE_MEMORY"  # DuckDB's memory limit for a writer, e.g. "2GB" (beyond it, it spills to disk)
+DEFAULT_WRITE_MEMORY = "2GB"
+
+
+def write_memory_limit() -> str:
+    """The memory a writer's DuckDB may hold before it spills to disk: `EGOV_KPI_WRITE_MEMORY`, else 2 GB. DuckDB
+    would otherwise take up to 80 % of the machine: a 10 M-row import then grew past 12 GB, and was killed when
+    other processes needed memory. The dashboard's readers keep DuckDB's default."""
+    return os.environ.get(MEMORY_ENV) or DEFAULT_WRITE_MEMORY
 
 
 class StoreBusy(RuntimeError):
@@ -128,6 +137,7 @@ def writing(path: str | Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[du
                 shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
         con = connect(copy)
         try:
+            con.execute("SET memory_limit = $limit", {"limit": write_memory_limit()})
             yield con
             ensure_aggregates(con)
             con.execute("CHECKPOINT")
