@@ -97,19 +97,6 @@ def monthly_frame(tables: Sequence[pd.DataFrame], months: Sequence[Period]) -> p
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def month_tiles(monthly: pd.DataFrame, period: Period,
-                metric_ids: Sequence[str] = HEADLINE_METRICS) -> list[dict[str, object]] | None:
-    """The headline tiles of a one-month period read from its monthly table (the month's row of each KPI: the
-    same windows, so the same numbers as headline_tiles), or None when the period is not one calendar month
-    or the table lacks one of the KPIs."""
-    if period.kind() != "month":
-        return None
-    rows = {r["metric"]: r for r in monthly[monthly["group"] == period.start.strftime("%Y-%m")].to_dict("records")}
-    if not set(metric_ids) <= set(rows):
-        return None
-    return [rows[m] for m in metric_ids]
-
-
 def period_counts(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
                   scope: Scope | None = None) -> dict[str, int]:
     """The dossier counts of the period for the whole selection (every name of engine.COUNTS)."""
@@ -289,7 +276,7 @@ def index766_chart(frame: pd.DataFrame, lang: str = "vi") -> go.Figure:
 __all__ = [
     "DEFAULT_TREND_METRIC", "INDEX766_LABELS", "PERIOD_COUNTS", "SPARK_MONTHS", "TREND_LABELS", "TREND_MONTHS",
     "counts_line", "empty_reason", "has_index766", "has_values", "headline_tiles", "index766", "index766_chart",
-    "index766_table", "index766_total", "month_tiles", "monthly_frame", "monthly_table", "months_ending",
+    "index766_table", "index766_total", "monthly_frame", "monthly_table", "months_ending",
     "period_counts", "spark_caption",
     "sparklines", "trend", "trend_table",
 ]

@@ -23,9 +23,10 @@ st.markdown(overview.counts_line(counts, ui.lang()))
 
 # --- headline tiles ---------------------------------------------------------------------------------
 st.subheader(t("Chỉ số chính", "Headline KPIs"))
-# the sparklines and, for a one-month period, the tiles (that month's rows): each month cached on its own
+# the tiles (with their changes against the previous period and a year earlier), and the sparklines: each
+# month of the series cached on its own
+tiles = ui.query(overview.headline_tiles, period, where)
 monthly = ui.monthly_series(period, where, overview.SPARK_MONTHS, views.HEADLINE_METRICS)
-tiles = overview.month_tiles(monthly, period) or ui.query(overview.headline_tiles, period, where)
 sparks = overview.sparklines(monthly)
 for start in range(0, len(tiles), 4):
     for column, row in zip(st.columns(4), tiles[start:start + 4], strict=False):
