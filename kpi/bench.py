@@ -25,6 +25,7 @@ import ast
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -237,8 +238,10 @@ def run(dossiers: int, seed: int, folder: Path, *, pages: Sequence[str] | None =
             else:
                 report.add(label, figure, f"warm {YEAR_WARM.text}", YEAR_WARM.ok(warm))
     engine_against_pandas(store, {name: period for name, (period, _params) in chosen.items()}, report)
-    if not keep:
+    if not keep:  # the store, its lock file and the readers' links (which would keep its space in use)
         store.unlink(missing_ok=True)
+        db.lock_path(store).unlink(missing_ok=True)
+        shutil.rmtree(store.with_name(f".{store.name}.readers"), ignore_errors=True)
     print()
     print(report.table())
     met = [r.met for r in report.rows if r.met is not None]

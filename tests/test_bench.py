@@ -20,4 +20,5 @@ def test_the_benchmark_reports_every_part(tmp_path):
     assert len(versus) == 2 * len(bench.GROUPINGS)
     assert all("same figures" in r.figure for r in versus)  # the engine and plain pandas agree
     assert not (tmp_path / "city_3000_7.duckdb").exists()  # the store is not kept without keep=True
+    assert not (tmp_path / ".city_3000_7.duckdb.readers").exists()  # nor the readers' links to it
     assert (tmp_path / "city_3000_7.csv").exists()  # the export is, for the next run
