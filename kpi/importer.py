@@ -138,8 +138,9 @@ def _parsed_sql(f: Field) -> str:
 
 def _checked_sql(f: Field) -> str:
     """The stored value (second staging step): dates outside the plausible range are unreadable."""
-    if f.kind == "timestamp":
-        return f"CASE WHEN {f.name} >= $earliest AND {f.name} < $latest THEN {f.name} END"
+    if f.kind == "timestamp":  # stored to the second (schema.sql): truncated, never rounded into the next day
+        return (f"CASE WHEN {f.name} >= $earliest AND {f.name} < $latest "
+                f"THEN CAST(date_trunc('second', {f.name}) AS TIMESTAMP_S) END")
     return f.name
 
 

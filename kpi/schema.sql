@@ -48,10 +48,10 @@ CREATE TABLE IF NOT EXISTS dossiers (
     commune           VARCHAR,
     channel           VARCHAR   NOT NULL CHECK (channel IN ('direct', 'online', 'postal')),
     service_level     VARCHAR CHECK (service_level IN ('full_online', 'partial_online', 'offline')),
-    received_at       TIMESTAMP NOT NULL,
-    due_at            TIMESTAMP,
-    finished_at       TIMESTAMP,
-    returned_at       TIMESTAMP,
+    received_at       TIMESTAMP_S NOT NULL,    -- to the second: exports carry no finer time, and it is a third
+    due_at            TIMESTAMP_S,             -- of the microsecond type's size (kpi.db: older stores converted)
+    finished_at       TIMESTAMP_S,
+    returned_at       TIMESTAMP_S,
     status            TINYINT   NOT NULL CHECK (status BETWEEN 1 AND 10),
     supplement_count  INTEGER,
     fee_vnd           BIGINT,

@@ -9,12 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from kpi import db, store
+from kpi.aggregates import AGGREGATES_DEFINITION, refresh_aggregates
 from kpi.engine import dossier_counts, kpi_table
 from kpi.periods import Period
 from kpi.sample import write_sample
@@ -195,3 +197,48 @@ def test_writers_wait_for_each_other(tmp_path):
         order.append("first")
     thread.join()
     assert order == ["first", "second saw 1"]  # the second writer started from the first one's version
+
+
+def test_a_write_that_leaves_much_free_space_rewrites_the_file(expected, tmp_path):
+    """DuckDB never shrinks a file: rebuilding the aggregates inside it leaves their old blocks free. A writer
+    rewrites such a copy into a new file, with every table, constraint and sequence as it was."""
+    first, old, _ = expected
+    path = _copy(first, tmp_path / "egov_kpi.duckdb")
+    size = path.stat().st_size
+    with db.writing(path) as con:
+        for _ in range(3):
+            con.execute("BEGIN TRANSACTION")
+            refresh_aggregates(con)
+            con.execute("COMMIT")
+            con.execute("CHECKPOINT")
+        grown = path.with_name(f"{path.name}.next-{os.getpid()}-{threading.get_ident()}").stat().st_size
+        assert grown > 1.3 * size  # the rebuilds' free blocks are in the copy
+    assert path.stat().st_size < 1.1 * size
+    assert totals(db.StoreReader(path).current()) == old
+    with db.writing(path) as con:
+        before = con.execute("SELECT max(import_id) FROM imports").fetchone()[0]
+        assert con.execute("SELECT nextval('import_id_seq')").fetchone()[0] == before + 1
+        with pytest.raises(Exception, match="CHECK"):
+            con.execute("UPDATE dossiers SET channel = 'fax' WHERE rowid = 0")
+    assert not list(tmp_path.glob("*.compact"))
+
+
+def test_a_store_with_microsecond_times_is_converted_once(tmp_path):
+    """Stores from before the dossiers' times were kept to the second are converted by the first writer; a
+    value with a fraction of a second is truncated (as the importer does) and the aggregates are rebuilt."""
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(db.schema_sql().replace("TIMESTAMP_S", "TIMESTAMP"))
+    con.execute("INSERT INTO dossiers (dossier_code, procedure_code, channel, received_at, due_at, status, "
+                "import_id) VALUES ('H1', '1.0', 'online', TIMESTAMP '2025-03-31 23:59:59.7', "
+                "TIMESTAMP '2025-04-02 08:00:00', 1, 1)")
+    con.execute("INSERT INTO aggregate_state (built_at, dossiers, definition) VALUES (now()::TIMESTAMP, 1, $d)",
+                {"d": AGGREGATES_DEFINITION})  # matches the dossiers, though built by nobody: only the clear rebuilds
+    con.close()
+    with db.writing(path) as con:
+        types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = "
+                                 "'dossiers' AND column_name LIKE '%_at'").fetchall())
+        assert set(types.values()) == {"TIMESTAMP_S"}
+        assert con.execute("SELECT received_at FROM dossiers").fetchone()[0] == datetime(2025, 3, 31, 23, 59, 59)
+    cur = db.StoreReader(path).current().cursor()
+    assert cur.execute("SELECT sum(received) FROM kpi_daily WHERE day = DATE '2025-03-31'").fetchone()[0] == 1
