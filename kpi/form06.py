@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from kpi.engine import Scope, dossier_counts
+from kpi.exports import WORKBOOK_OPTIONS, neutralise
 from kpi.formatting import format_date
 from kpi.periods import Period
 
@@ -89,7 +90,7 @@ def write_form06(con: duckdb.DuckDBPyConnection, period: Period, path: str | Pat
     import xlsxwriter
 
     rows = form06_rows(con, period, by=by, where=where, scope=scope)
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     write_form06_sheet(book, book.add_worksheet("Bieu 06"), rows, period, by=by, reporting_unit=reporting_unit,
                        scope_label=scope_label)
     book.close()
@@ -100,7 +101,8 @@ def write_form06_sheet(book: Workbook, sheet: Worksheet, rows: pd.DataFrame, per
                        by: str = "sector", reporting_unit: str = "", scope_label: str = "") -> None:
     """Write the form (headings, merged header cells, the level groups and their rows of `form06_rows`, the
     total) onto one worksheet of an xlsxwriter workbook: the one Biểu 06 writer, for the form's own file and
-    for the meeting pack's workbook."""
+    for the meeting pack's workbook. The groups' names come from the data: they are written as text cells with
+    formulas neutralised (kpi.exports.neutralise), whatever the workbook's options."""
     def fmt(**options: object) -> Format:
         return book.add_format({"font_name": "Times New Roman", "font_size": 11, **options})
 
@@ -146,13 +148,13 @@ def write_form06_sheet(book: Workbook, sheet: Worksheet, rows: pd.DataFrame, per
     row = numbers_row + 1
     for index, (level, part) in enumerate(rows.groupby("level_label", sort=False)):
         sheet.write(row, 0, ROMAN[index], group_text)
-        sheet.write(row, 1, level, group_text)
+        sheet.write_string(row, 1, neutralise(str(level)), group_text)
         for offset, name in enumerate(NUMBERS):
             sheet.write_number(row, 2 + offset, int(part[name].sum()), group_number)
         row += 1
         for position, record in enumerate(part.to_dict("records"), start=1):
             sheet.write_number(row, 0, position, number)
-            sheet.write(row, 1, record["group"] or NO_GROUP[by], cell)
+            sheet.write_string(row, 1, neutralise(str(record["group"] or NO_GROUP[by])), cell)
             for offset, name in enumerate(NUMBERS):
                 sheet.write_number(row, 2 + offset, int(record[name]), number)
             row += 1

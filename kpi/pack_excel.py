@@ -4,7 +4,8 @@ by locality, the late and the overdue dossiers, and the follow-ups.
 
 Cells hold real numbers, never text: rates as 0-1 fractions shown `0.00%`, counts as integers, days and points
 with one or two decimals, dates as Excel dates shown `dd/mm/yyyy`; changes of a rate are percentage points.
-Every table has its header row frozen and an autofilter; an empty table has one "Không có dữ liệu" row. Sheets
+Every table has its header row frozen and an autofilter; an empty table has one "Không có dữ liệu" row. Texts
+are text cells with formulas neutralised (kpi.exports.neutralise): names and notes come from the data. Sheets
 and headers are Vietnamese, or English with lang="en" (Biểu 06 is the official Vietnamese form either way).
 Each sheet is a record of `SHEETS`: its names and its columns, each column a key of the pack's frame, its
 headers and a kind that says how the value is written.
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kpi.exports import column_width
+from kpi.exports import WORKBOOK_OPTIONS, column_width, neutralise
 from kpi.form06 import write_form06_sheet
 from kpi.metrics import metric
 from kpi.pack import (
@@ -300,13 +301,13 @@ class _Writer:
         else:
             texts = [str(v) for v in raw]
             formats = [self.text] * len(raw)
-        return True, [None if m else t for t, m in zip(texts, missing, strict=True)], formats
+        return True, [None if m else neutralise(t) for t, m in zip(texts, missing, strict=True)], formats
 
     def table(self, sheet: object, frame: pd.DataFrame, columns: tuple[Column, ...], first_row: int = 0) -> int:
         """Header at `first_row`, the rows below (or one "no data" row), header frozen, autofilter on the
         whole table, columns sized; returns the last row written."""
         for col, column in enumerate(columns):
-            sheet.write_string(first_row, col, column.label(self.lang), self.header)
+            sheet.write_string(first_row, col, neutralise(column.label(self.lang)), self.header)
         row = first_row
         if frame.empty:
             row += 1
@@ -342,8 +343,8 @@ def _summary(writer: _Writer, book: object, pack: Pack, lang: str) -> None:
     sheet.write_string(0, 0, REPORT_TITLE["en" if lang == "en" else "vi"], writer.title)
     facts = cover_facts(pack, lang)
     for row, (label, text) in enumerate(facts, start=1):
-        sheet.write_string(row, 0, label, writer.label)
-        sheet.write_string(row, 1, text, writer.text)
+        sheet.write_string(row, 0, neutralise(label), writer.label)
+        sheet.write_string(row, 1, neutralise(text), writer.text)
     writer.table(sheet, _headline(pack, lang), HEADLINE_COLUMNS, first_row=len(facts) + 2)
     sheet.set_column(0, 0, 26)
     sheet.set_column(1, 1, 60)
@@ -360,7 +361,7 @@ def write_pack_xlsx(pack: Pack, path: str | Path, *, lang: str = "vi") -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    book = xlsxwriter.Workbook(str(path))
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     writer = _Writer(book, lang)
     _summary(writer, book, pack, lang)
     for spec in SHEETS:
