@@ -46,11 +46,13 @@ Rules where DOMAIN leaves room (also in README "KPI rules"):
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -208,7 +210,44 @@ _SCOPE_SQL = (
 )
 
 
+class ScopeRefused(PermissionError):
+    """A query asked for units outside the caller's scope (kpi.access turns it into a message)."""
+
+
+# The caller's scope (kpi.access: a dashboard user, `--user` on the CLI): while it is set, every engine query runs
+# under it, whatever its own `scope` argument; an explicit scope may only narrow it. Unset (the default): the
+# queries' own scope, None meaning everything, as for the server's operator.
+_CALLER: ContextVar[tuple[Scope | None] | None] = ContextVar("kpi_caller_scope", default=None)
+
+
+@contextlib.contextmanager
+def caller_scope(scope: Scope | None) -> Iterator[None]:
+    """Run the block's engine queries under a caller's scope (None: a caller who sees everything)."""
+    token = _CALLER.set((scope,))
+    try:
+        yield
+    finally:
+        _CALLER.reset(token)
+
+
+def current_scope(scope: Scope | None = None) -> Scope | None:
+    """The scope a query runs under: the caller's (`caller_scope`), narrowed to `scope` when it lies inside it,
+    else `scope` itself. `ScopeRefused` when `scope` reaches outside the caller's."""
+    bound = _CALLER.get()
+    if bound is None or bound[0] is None:
+        return scope
+    caller = bound[0]
+    if scope is None or scope == caller:
+        return caller
+    inside = all(getattr(scope, n) <= getattr(caller, n) for n in ("agencies", "agency_codes", "districts", "communes"))
+    if not inside:
+        raise ScopeRefused("phạm vi được hỏi vượt ra ngoài phạm vi của người dùng (the scope asked for is outside "
+                           "the user's scope)")
+    return scope
+
+
 def _scope_params(scope: Scope | None) -> dict[str, object]:
+    scope = current_scope(scope)
     scope_all = scope is None
     scope = scope or Scope()
     return {
@@ -1058,7 +1097,8 @@ def rank_groups(frame: pd.DataFrame, metric_id: str) -> pd.DataFrame:
 
 __all__ = [
     "AFTER_REFORM", "BEFORE_REFORM", "COUNTS", "DIMENSIONS", "DIMENSION_BY_ID", "MIXED", "METRIC_BY_ID",
-    "REFORM_DAY", "Dimension", "dimension_params", "Hierarchy", "Scope", "Targets", "dossier_counts",
+    "REFORM_DAY", "Dimension", "dimension_params", "Hierarchy", "Scope", "ScopeRefused", "Targets", "caller_scope",
+    "current_scope", "dossier_counts",
     "dossier_states_sql",
     "era_of", "hierarchy_for", "kpi_table", "kpi_tables", "kpi_value", "rank_groups", "received_rows_sql",
     "status_for",
