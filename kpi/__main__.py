@@ -1,4 +1,4 @@
-"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack|bench|export-aggregates|rollup ...`
+"""Command line: `python -m kpi ingest|sample|kpis|form06|late|pack|bench|export-aggregates|rollup|users ...`
 (see README)."""
 
 from __future__ import annotations
@@ -293,6 +293,103 @@ def _bench(args: argparse.Namespace) -> int:
     return 0 if report.rows else 1
 
 
+def _users(args: argparse.Namespace) -> int:
+    # Accounts live in the app database beside the store (kpi.appdb); every change is audited as cli:<OS login>.
+    from kpi import accounts, appdb, audit
+
+    path = appdb.app_db_path(args.db)
+    actor = f"cli:{_os_login()}"
+    name = getattr(args, "name", "")
+    try:
+        if args.users_command == "list":
+            print(_users_table(accounts.list_users(path)))
+            return 0
+        kind = "group" if getattr(args, "group", False) else "user"
+        if args.users_command == "add":
+            password = _read_password() if args.password_stdin else None
+            account = accounts.add_user(path, name, args.role, args.unit or (), password, created_by=actor,
+                                        by_role="cli", kind=kind)
+            for unit in _units_not_in_store(args.db, account.units):
+                print(f"Cảnh báo (warning): không thấy đơn vị {unit!r} trong dữ liệu (unit not found in the data)",
+                      file=sys.stderr)
+            print(f"Đã thêm (added) {account.kind} {account.email}: {account.role}"
+                  + (f" — {'; '.join(account.units)}" if account.units else ""))
+        elif args.users_command == "remove":
+            accounts.remove_user(path, name, by=actor, by_role="cli", kind=kind)
+            print(f"Đã xoá (removed) {name.strip() if kind == 'group' else name.strip().lower()}")
+        elif args.users_command == "passwd":
+            accounts.set_password(path, name, _read_password(), by=actor, by_role="cli")
+            print(f"Đã đặt mật khẩu (password set) {name.strip().lower()}")
+        else:  # disable / enable
+            accounts.set_disabled(path, name, args.users_command == "disable", by=actor, by_role="cli")
+            print(f"Đã {'vô hiệu hoá (disabled)' if args.users_command == 'disable' else 'kích hoạt (enabled)'} "
+                  f"{name.strip().lower()}")
+    except accounts.AccountError as exc:
+        print(f"Từ chối (refused): {exc}", file=sys.stderr)
+        audit.record(path, actor=actor, role="cli", action="users_change", target=name, outcome="refused",
+                     detail={"change": args.users_command, "error": str(exc)})
+        return 2
+    except appdb.AppDbBusy as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    return 0
+
+
+def _os_login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without an entry in /etc/passwd)
+        return "unknown"
+
+
+def _read_password() -> str:
+    """One line from stdin (a pipe), or typed without echo at a terminal."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Mật khẩu (password): ")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _units_not_in_store(store: Path, units: Sequence[str]) -> list[str]:
+    """The units that no dossier of the store names as its district, commune or agency (a typo, most likely);
+    nothing when the store cannot be read."""
+    if not units or not Path(store).is_file():
+        return []
+    try:
+        con = db.connect(store, read_only=True)
+    except duckdb.Error:
+        return []
+    try:
+        found = {u for (u,) in con.execute(
+            "SELECT DISTINCT u FROM (SELECT unnest([district, commune, agency_name]) AS u FROM dossiers) "
+            "WHERE list_contains($units, u)", {"units": list(units)}).fetchall()}
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+    return [u for u in units if u not in found]
+
+
+def _users_table(users: Sequence) -> str:
+    """A plain table of the accounts, one per line."""
+    from kpi.formatting import format_datetime
+
+    now = dt.datetime.now()
+    header = ("tên (name)", "loại (kind)", "vai trò (role)", "đơn vị (units)", "mật khẩu (password)",
+              "khoá đến (locked until)", "đăng nhập (last login)")
+    rows = [header] + [
+        (u.email + (" [vô hiệu / disabled]" if u.disabled else ""), u.kind, u.role, "; ".join(u.units) or "–",
+         "có (yes)" if u.has_password else "không (no)",
+         format_datetime(u.locked_until) if u.locked_until and u.locked_until > now else "–",
+         format_datetime(u.last_login_at))
+        for u in users]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's commands and options."""
     parser = argparse.ArgumentParser(prog="python -m kpi", description="egov-kpi: dossier store and KPIs")
@@ -365,6 +462,35 @@ def build_parser() -> argparse.ArgumentParser:
     pack.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the pack (default vi)")
     pack.add_argument("--out", type=Path, required=True, help="directory for the two files")
     pack.set_defaults(run=_pack)
+
+    users = commands.add_parser("users", help="accounts and groups of the dashboard (kept beside the store)")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    db_help = f"the store, beside which the accounts are kept (default: ${db.DB_ENV} or {db.DEFAULT_DB.name})"
+    add = user_commands.add_parser("add", help="add an account (an e-mail) or, with --group, an identity-provider "
+                                   "group")
+    add.add_argument("name", metavar="EMAIL", help="the official's e-mail, or with --group the group's name")
+    add.add_argument("--role", required=True, metavar="admin|province|unit",  # checked by kpi.accounts, in Vietnamese
+                     help="admin (imports, targets, users), province (everything, read-only), unit (its units)")
+    add.add_argument("--unit", action="append", metavar="NAME",
+                     help="a unit as named in the data, e.g. 'Huyện Yên Lập' (role unit; repeatable)")
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from one line of stdin (without it: single sign-on only)")
+    add.add_argument("--group", action="store_true", help="EMAIL is an identity-provider group (single sign-on)")
+    remove = user_commands.add_parser("remove", help="remove an account or, with --group, a group")
+    remove.add_argument("name", metavar="EMAIL")
+    remove.add_argument("--group", action="store_true", help="EMAIL is an identity-provider group")
+    passwd = user_commands.add_parser("passwd", help="set an account's password (also lifts a lockout)")
+    passwd.add_argument("name", metavar="EMAIL")
+    passwd.add_argument("--password-stdin", action="store_true", required=True,
+                        help="read the password from one line of stdin")
+    disable = user_commands.add_parser("disable", help="stop an account from logging in")
+    disable.add_argument("name", metavar="EMAIL")
+    enable = user_commands.add_parser("enable", help="let a disabled account log in again (also lifts a lockout)")
+    enable.add_argument("name", metavar="EMAIL")
+    listing = user_commands.add_parser("list", help="every account and group")
+    for sub in (add, remove, passwd, disable, enable, listing):
+        sub.add_argument("--db", type=Path, default=None, help=db_help)
+    users.set_defaults(run=_users)
     return parser
 
 
