@@ -7,9 +7,14 @@ pandas frames with canonical column names; display labels are the UI's business.
 
 from __future__ import annotations
 
-import shutil
+import codecs
+import gzip
+import os
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -23,7 +28,7 @@ from kpi.db import SAMPLE_DIR, dossier_count
 from kpi.engine import DATA_QUALITY_COUNTS, dossier_counts, received_rows_sql
 from kpi.importer import FileOutcome, ImportResult, ingest_file
 from kpi.periods import Period
-from kpi.sources import ImportRefused
+from kpi.sources import ImportRefused, detect_encoding, file_format
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
@@ -118,36 +123,223 @@ def load_sample_if_empty(
 # --- uploads ----------------------------------------------------------------------------------------
 
 UPLOAD_TYPES = ("csv", "txt", "tsv", "gz", "xlsx", "xlsm", "xls")  # what kpi.sources reads
-MAX_UPLOAD_MB = 1024  # a year of a province's dossiers is a few hundred megabytes of CSV
+MAX_UPLOAD_MB = 200  # per file by default: Streamlit's server.maxUploadSize in .streamlit/config.toml says the same
+MAX_BATCH_MB = 1000  # the files of one upload together, by default
+MAX_UPLOAD_ENV, MAX_BATCH_ENV = "EGOV_KPI_MAX_UPLOAD_MB", "EGOV_KPI_MAX_UPLOAD_BATCH_MB"
+XLSX_UNPACK_RATIO = 10  # a workbook's XML is about ten times the CSV of the same rows
+_MB = 1 << 20
+_HEAD = 1 << 16  # the first block, read to tell what a file is
 RESULT_COLUMNS = ("file", "import_id", "rows_read", "inserted", "updated", "unchanged", "rejected", "warnings",
                   "skipped", "refused", "error")
 
 
+@dataclass(frozen=True)
+class UploadLimits:
+    """How much an upload may hold, in megabytes: each file (a .gz counted by the text it unpacks to, a workbook's
+    parts allowed XLSX_UNPACK_RATIO times the limit unpacked), and the files of one batch together (as uploaded).
+    A year of a province's dossiers is a few hundred megabytes of CSV: a larger province raises the limits (and
+    Streamlit's `server.maxUploadSize` with them) or sends a quarter at a time."""
+
+    file_mb: int = MAX_UPLOAD_MB
+    batch_mb: int = MAX_BATCH_MB
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> UploadLimits:
+        """EGOV_KPI_MAX_UPLOAD_MB and EGOV_KPI_MAX_UPLOAD_BATCH_MB (whole megabytes), else the defaults; a batch is
+        never allowed less than one file."""
+        environ = os.environ if environ is None else environ
+
+        def read(name: str, default: int) -> int:
+            raw = (environ.get(name) or "").strip()
+            if not raw:
+                return default
+            if not raw.isdigit() or int(raw) < 1:
+                raise ValueError(f"{name} phải là số MB nguyên dương, không phải {raw!r} "
+                                 f"({name} must be a whole number of megabytes > 0, not {raw!r})")
+            return int(raw)
+
+        file_mb = read(MAX_UPLOAD_ENV, MAX_UPLOAD_MB)
+        return cls(file_mb, read(MAX_BATCH_ENV, max(MAX_BATCH_MB, file_mb)))
+
+
+# What a file's first bytes say it is: kind -> (Vietnamese, English), for the refusals.
+KINDS = {"xlsx": ("bảng tính Excel .xlsx", "an .xlsx workbook"), "zip": ("tệp nén ZIP", "a ZIP archive"),
+         "ole": ("tệp Office 97-2003 (.xls, .doc)", "an Office 97-2003 file (.xls, .doc)"),
+         "gzip": ("tệp nén gzip", "a gzip file"), "pdf": ("tài liệu PDF", "a PDF document"),
+         "exe": ("chương trình (.exe)", "a program (.exe)"), "html": ("trang HTML hoặc XML", "an HTML or XML page"),
+         "text": ("văn bản", "text"), "binary": ("dữ liệu nhị phân", "binary data")}
+# What a file's name says it must be: kind -> (Vietnamese, English).
+EXPECTED = {"xlsx": ("bảng tính Excel .xlsx/.xlsm (gói ZIP có [Content_Types].xml)",
+                     "an .xlsx/.xlsm workbook (a ZIP package with [Content_Types].xml)"),
+            "ole": ("bảng tính Excel 97-2003 .xls", "an Excel 97-2003 .xls workbook"),
+            "gzip": ("văn bản CSV/TXT/TSV nén gzip", "gzipped CSV/TXT/TSV text"),
+            "text": ("văn bản CSV/TXT/TSV", "CSV/TXT/TSV text")}
+
+
+def content_kind(head: bytes, path: Path | None = None) -> str:
+    """What a file is by its first bytes (a kind of KINDS): a ZIP package with [Content_Types].xml is "xlsx"
+    (looked up in `path`), D0 CF 11 E0 an OLE compound file (.xls), 1F 8B gzip, %PDF, MZ a Windows program; else
+    text when the block decodes in a field encoding (kpi.sources.detect_encoding) without a NUL character."""
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx" if path is not None and _has_content_types(path) else "zip"
+    for magic, kind in ((b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "ole"), (b"\x1f\x8b", "gzip"), (b"%PDF", "pdf"),
+                        (b"MZ", "exe")):
+        if head.startswith(magic):
+            return kind
+    if not _is_text(head):
+        return "binary"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:15].lower()
+    return "html" if start.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml")) else "text"
+
+
+def _has_content_types(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "[Content_Types].xml" in archive.namelist()
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _is_text(head: bytes) -> bool:
+    """The block decodes in the encoding kpi.sources would read it with, and holds no NUL character (a binary
+    file's NUL bytes pass for UTF-16 there, and decode to NULs or to nothing)."""
+    encoding = detect_encoding(head)
+    try:
+        text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)  # a cut character is fine
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text
+
+
+def check_upload(path: Path, name: str, limits: UploadLimits) -> None:
+    """Refuse (ImportRefused, naming the file and what was expected) an upload whose content is not what its
+    name says: .xlsx/.xlsm a ZIP package with [Content_Types].xml whose parts unpack to at most
+    XLSX_UNPACK_RATIO times the file limit and pass their checksums, .xls an OLE compound file, .gz gzip,
+    .csv/.txt/.tsv text (or gzip, which kpi.sources also reads); gzip must unpack to text of at most the file
+    limit, read as a stream with that cap (a gzip bomb stops there)."""
+    lower = name.lower()
+    expected = "xlsx" if lower.endswith((".xlsx", ".xlsm")) else "ole" if lower.endswith(".xls") else \
+        "gzip" if lower.endswith(".gz") else "text"
+    with path.open("rb") as handle:
+        head = handle.read(_HEAD)
+    found = content_kind(head, path)
+    if not (found == expected or (expected == "text" and found == "gzip")):
+        workbook = ("không đọc được tệp Excel", "unreadable workbook") if expected in ("xlsx", "ole") else \
+            ("không nhập tệp", "not imported:")
+        vi, en = EXPECTED[expected]
+        raise ImportRefused(name, f"{workbook[0]} {name}: nội dung là {KINDS[found][0]}, không phải {vi} "
+                                  f"({workbook[1]} {name} holds {KINDS[found][1]}, not {en})")
+    cap = limits.file_mb * _MB
+    if found == "gzip":
+        _check_gzip(path, name, cap)
+    elif found == "xlsx":
+        _check_workbook_parts(path, name, cap * XLSX_UNPACK_RATIO)
+
+
+def _check_gzip(path: Path, name: str, cap: int) -> None:
+    """The gzip file unpacks to text of at most `cap` bytes, read a megabyte at a time."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            head = stream.read(_HEAD)
+            size = len(head)
+            while size <= cap and (chunk := stream.read(_MB)):
+                size += len(chunk)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ImportRefused(name, f"tệp nén {name} bị hỏng (the gzip file {name} is corrupt): {exc}") from exc
+    if size > cap:
+        limit = cap // _MB
+        raise ImportRefused(name, f"tệp nén {name} giải nén ra hơn {limit} MB, quá giới hạn {limit} MB mỗi tệp "
+                                  f"(the gzip file {name} unpacks to more than {limit} MB, over the limit of {limit} "
+                                  "MB per file)")
+    found = content_kind(head)
+    if found != "text":
+        raise ImportRefused(name, f"tệp nén {name} chứa {KINDS[found][0]}, không phải văn bản CSV/TXT/TSV "
+                                  f"(the gzip file {name} holds {KINDS[found][1]}, not CSV/TXT/TSV text)")
+
+
+def _check_workbook_parts(path: Path, name: str, cap: int) -> None:
+    """The workbook's parts unpack to at most `cap` bytes by their declared sizes, and each unpacks to exactly its
+    declared size (zipfile stops reading a part there, and its checksum then fails)."""
+    limit = cap // _MB
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(part.file_size for part in archive.infolist()) > cap:
+                raise ImportRefused(name, f"tệp Excel {name} giải nén ra hơn {limit} MB (the workbook {name} "
+                                          f"unpacks to more than {limit} MB)")
+            broken = archive.testzip()  # the first part whose checksum fails
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError) as exc:
+        broken = str(exc)
+    if broken is not None:
+        raise ImportRefused(name, f"không đọc được tệp Excel {name}: tệp bị hỏng (unreadable workbook {name}: the "
+                                  f"file is corrupt): {broken}")
+
+
+def _save(content: bytes | BinaryIO, path: Path, cap: int) -> int | None:
+    """Write the upload to `path`; its size, or None (and nothing kept) when it is over `cap` bytes. A stream is
+    copied a megabyte at a time and never read far past the cap."""
+    if isinstance(content, bytes | bytearray):
+        if len(content) > cap:
+            return None
+        path.write_bytes(content)
+        return len(content)
+    size = 0
+    with path.open("wb") as handle:
+        while chunk := content.read(_MB):
+            size += len(chunk)
+            if size > cap:
+                break
+            handle.write(chunk)
+    if size > cap:
+        path.unlink()
+        return None
+    return size
+
+
+def upload_name(name: str) -> str:
+    """The file's own name of an upload, never a path from the browser (either slash)."""
+    base = Path(str(name).replace("\\", "/")).name
+    return base if base not in ("", ".", "..") else "upload"
+
+
 def import_uploads(con: duckdb.DuckDBPyConnection, uploads: Sequence[tuple[str, bytes | BinaryIO]],
-                   progress: Callable[[float, str], None] | None = None) -> list[FileOutcome]:
+                   progress: Callable[[float, str], None] | None = None,
+                   limits: UploadLimits | None = None) -> list[FileOutcome]:
     """Import uploaded files (name, content) in order, each in its own transaction (kpi.importer.ingest_file
     on a temporary copy that keeps the file's own name, so its type is read from the name and the history
-    records it). A file that cannot be imported is reported with its reason and does not stop the rest.
+    records it). A file that cannot be imported is reported with its reason and does not stop the rest: one of
+    a type kpi.sources does not read, over the size limits (`limits`, default UploadLimits.from_env(); the batch
+    limit counts the files imported before it), or whose content is not what its name says (`check_upload`).
     `progress(fraction, file name)` is called as the work advances (0 to 1 over all files)."""
+    limits = limits or UploadLimits.from_env()
     notify = progress or (lambda _fraction, _name: None)
     outcomes = []
     total = max(len(uploads), 1)
+    accepted = 0  # bytes of the batch's files let through so far
     with tempfile.TemporaryDirectory(prefix="egov-kpi-upload-") as folder:
         for index, (name, content) in enumerate(uploads):
-            name = Path(name).name or "upload"  # never a path from the browser
+            name = upload_name(name)
             notify(index / total, name)
             path = Path(folder) / f"{index}" / name
             path.parent.mkdir()
-            with path.open("wb") as handle:
-                if isinstance(content, bytes | bytearray):
-                    handle.write(content)
-                else:
-                    shutil.copyfileobj(content, handle)
 
             def stage(_stage: str, fraction: float, index: int = index, name: str = name) -> None:
                 notify((index + fraction) / total, name)
 
             try:
+                file_format(Path(name))  # the type by its name first: nothing else is even written to disk
+                size = _save(content, path, limits.file_mb * _MB)
+                if size is None:
+                    raise ImportRefused(name, f"tệp {name} lớn hơn giới hạn {limits.file_mb} MB mỗi tệp: hãy chia "
+                                              f"tệp xuất theo quý hoặc theo tháng (the file {name} is larger than the "
+                                              f"limit of {limits.file_mb} MB per file: split the export by quarter or "
+                                              "month)")
+                if accepted + size > limits.batch_mb * _MB:
+                    raise ImportRefused(name, f"lần tải lên này vượt giới hạn {limits.batch_mb} MB cho mọi tệp cộng "
+                                              f"lại: tệp {name} chưa được nhập, hãy tải nó lên lần khác (this upload "
+                                              f"is over the limit of {limits.batch_mb} MB for all its files: {name} "
+                                              "was not imported; upload it separately)")
+                check_upload(path, name, limits)
+                accepted += size
                 outcomes.append(FileOutcome(name, result=ingest_file(con, path, display_name=name, progress=stage)))
             except ImportRefused as exc:  # the reader's message names the temporary copy: name the upload
                 outcomes.append(FileOutcome(name, error=exc.message.replace(str(path), name)))

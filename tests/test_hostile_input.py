@@ -5,7 +5,10 @@ cannot inject Markdown or HTML."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import tomllib
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -16,13 +19,14 @@ from kpi_rows import row, small_store
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from kpi import drilldown, exports, followups
+from kpi import db, drilldown, exports, followups, store
 from kpi.dossier_lists import late_dossiers
 from kpi.form06 import write_form06
 from kpi.pack import build_pack
 from kpi.pack_excel import write_pack_xlsx
 from kpi.periods import month
 
+ROOT = Path(__file__).resolve().parent.parent
 MAY = month(2024, 5)
 HOSTILE = ('=HYPERLINK("http://evil.example/","bấm")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1",
            "=cmd|' /C calc'!A0")
@@ -157,3 +161,146 @@ def test_form06_workbook_has_no_formula(hostile, tmp_path: Path) -> None:
         write_form06(hostile, MAY, path, by=by, reporting_unit=AGENCY, scope_label=AGENCY)
         texts = _check_workbook(path)
         assert "'" + name in texts, by
+
+
+# --- uploads ----------------------------------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+GOOD = ("comma_utf8.csv", (DATA / "comma_utf8.csv").read_bytes())  # three dossiers
+SMALL = store.UploadLimits(file_mb=1, batch_mb=2)
+
+
+def _refusals(outcomes) -> dict[str, str]:
+    return {o.file: o.error for o in outcomes if o.result is None}
+
+
+def _padded_export(megabytes: float) -> bytes:
+    """A valid export of three dossiers, padded to about `megabytes` by a column the importer does not keep."""
+    lines = (DATA / "comma_utf8.csv").read_text(encoding="utf-8").splitlines()
+    pad = "x" * int(megabytes * (1 << 20) / max(len(lines) - 1, 1))
+    return "\n".join([lines[0] + ",Ghi chú nội bộ", *(f"{line},{pad}" for line in lines[1:])]).encode("utf-8")
+
+
+def test_a_file_over_the_size_limit_is_refused_and_the_rest_imported() -> None:
+    con = db.connect()
+    big = b"Ma ho so,Ma TTHC\n" + b"x" * (1 << 20)
+    outcomes = store.import_uploads(con, [("big.csv", big), ("big-stream.csv", io.BytesIO(big)), GOOD],
+                                    limits=SMALL)
+    refused = _refusals(outcomes)
+    assert set(refused) == {"big.csv", "big-stream.csv"}
+    assert all("big" in e and "1 MB" in e and "per file" in e and "mỗi tệp" in e for e in refused.values())
+    assert outcomes[2].result is not None and outcomes[2].result.inserted == 3
+    assert store.import_history(con)["file_name"].tolist() == ["comma_utf8.csv"]
+    con.close()
+
+
+def test_a_batch_over_its_limit_refuses_the_files_past_it() -> None:
+    con = db.connect()
+    files = [(f"part{i}.csv", _padded_export(0.8)) for i in (1, 2, 3)]
+    outcomes = store.import_uploads(con, [*files, ("tiny.csv", (DATA / "semicolon_bom.csv").read_bytes())],
+                                    limits=SMALL)
+    assert [o.result is not None for o in outcomes] == [True, True, False, True]  # 0.8 + 0.8 MB fit, a third not
+    assert "part3.csv" in outcomes[2].error and "2 MB" in outcomes[2].error and "upload it separately" in \
+        outcomes[2].error
+    con.close()
+
+
+def _gzip_bomb(megabytes: int) -> bytes:
+    """A gzip file of a few kilobytes that unpacks to `megabytes` of a valid header and blank-ish lines."""
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed:
+        packed.write(b"Ma ho so,Ma TTHC,Ngay tiep nhan,Hinh thuc nop,Trang thai\n")
+        line = b",,,,\n" * (1 << 17)
+        for _ in range(megabytes * 2):
+            packed.write(line)
+    return out.getvalue()
+
+
+def test_uploads_whose_content_is_not_what_their_name_says_are_refused() -> None:
+    con = db.connect()
+    exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256)) * 64
+    bomb = _gzip_bomb(40)
+    assert len(bomb) < 100_000
+    uploads = [
+        ("report.xlsx", b"Ma ho so,Ma TTHC\n1,2\n"),  # a text file named .xlsx
+        ("tool.csv", exe),  # a program named .csv
+        ("old.xls", b"<html><table><tr><td>Ma ho so</td></tr></table></html>"),  # an HTML page named .xls
+        ("archive.xlsx", _zip({"data.csv": b"a,b\n"})),  # a ZIP that is no workbook
+        ("plain.csv.gz", GOOD[1]),  # not gzipped
+        ("bomb.csv.gz", bomb),
+        ("binary.csv.gz", gzip.compress(bytes(range(256)) * 64, mtime=0)),
+        ("truncated.csv.gz", gzip.compress(GOOD[1], mtime=0)[:-12]),
+        GOOD,
+        ("good.csv.gz", gzip.compress(GOOD[1], mtime=0)),
+    ]
+    outcomes = store.import_uploads(con, uploads, limits=SMALL)
+    refused = _refusals(outcomes)
+    assert list(refused) == [name for name, _ in uploads[:-2]]
+    for name, error in refused.items():
+        assert name in error, error  # every refusal names its file
+    assert "unreadable workbook" in refused["report.xlsx"] and "holds text, not an .xlsx/.xlsm workbook" in \
+        refused["report.xlsx"] and "nội dung là văn bản" in refused["report.xlsx"]
+    assert "holds a program (.exe), not CSV/TXT/TSV text" in refused["tool.csv"]
+    assert "holds an HTML or XML page, not an Excel 97-2003 .xls workbook" in refused["old.xls"]
+    assert "holds a ZIP archive, not an .xlsx/.xlsm workbook" in refused["archive.xlsx"]
+    assert "holds text, not gzipped CSV/TXT/TSV text" in refused["plain.csv.gz"]
+    assert "unpacks to more than 1 MB" in refused["bomb.csv.gz"]
+    assert "holds binary data, not CSV/TXT/TSV text" in refused["binary.csv.gz"]
+    assert "is corrupt" in refused["truncated.csv.gz"]
+    assert [o.result.inserted for o in outcomes if o.result is not None] == [3, 0]  # the same rows again: unchanged
+    assert store.summary(con)["dossiers"] == 3
+    con.close()
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, body in parts.items():
+            archive.writestr(name, body)
+    return out.getvalue()
+
+
+def test_a_workbook_that_unpacks_too_far_or_is_corrupt_is_refused() -> None:
+    good = (DATA / "title_rows.xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(good)) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    inflated = _zip({**parts, "xl/media/padding.bin": bytes(11 << 20)})  # 11 MB of zeros: > 10 x 1 MB unpacked
+    corrupt = bytearray(good)
+    sheet = corrupt.find(b"xl/worksheets/sheet1.xml") + 60  # inside the sheet's compressed data
+    corrupt[sheet:sheet + 8] = b"\x00" * 8
+    con = db.connect()
+    outcomes = store.import_uploads(con, [("inflated.xlsx", inflated), ("corrupt.xlsx", bytes(corrupt)),
+                                          ("title_rows.xlsx", good)], limits=SMALL)
+    refused = _refusals(outcomes)
+    assert set(refused) == {"inflated.xlsx", "corrupt.xlsx"}
+    assert "unpacks to more than 10 MB" in refused["inflated.xlsx"]
+    assert "unreadable workbook corrupt.xlsx: the file is corrupt" in refused["corrupt.xlsx"]
+    assert outcomes[2].result is not None and outcomes[2].result.inserted > 0
+    con.close()
+
+
+def test_every_field_dialect_passes_the_upload_checks() -> None:
+    """The upload checks refuse nothing kpi.sources reads: every test export, the bundled sample."""
+    files = [p for p in sorted(DATA.iterdir()) if p.suffix != ".py" and p.name != "unsupported.pdf"]
+    files += list(db.SAMPLE_DIR.glob("*.csv.gz"))[:2]
+    for path in files:
+        store.check_upload(path, path.name, store.UploadLimits())
+
+
+def test_upload_limits_come_from_the_environment() -> None:
+    assert store.UploadLimits.from_env({}) == store.UploadLimits(200, 1000)
+    assert store.UploadLimits.from_env({"EGOV_KPI_MAX_UPLOAD_MB": "50"}) == store.UploadLimits(50, 1000)
+    assert store.UploadLimits.from_env({"EGOV_KPI_MAX_UPLOAD_MB": "2000"}) == store.UploadLimits(2000, 2000)
+    assert store.UploadLimits.from_env({"EGOV_KPI_MAX_UPLOAD_BATCH_MB": "300", "EGOV_KPI_MAX_UPLOAD_MB": ""}) == \
+        store.UploadLimits(200, 300)
+    for bad in ("0", "-5", "1.5", "lots"):
+        with pytest.raises(ValueError, match="EGOV_KPI_MAX_UPLOAD_MB"):
+            store.UploadLimits.from_env({"EGOV_KPI_MAX_UPLOAD_MB": bad})
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["maxUploadSize"] == store.MAX_UPLOAD_MB == store.UploadLimits().file_mb
+
+
+def test_upload_names_are_never_paths() -> None:
+    assert store.upload_name("C:\\Users\\an\\x.csv") == "x.csv"
+    assert store.upload_name("../../etc/passwd.csv") == "passwd.csv"
+    assert store.upload_name("..") == store.upload_name("") == "upload"
