@@ -6,6 +6,8 @@ from kpi import ui
 
 st.set_page_config(page_title="egov-kpi · Chỉ số CCHC", page_icon=":material/analytics:", layout="wide")
 ui.language_switch()
+who = ui.caller()  # the login (or the first-run form) until someone is logged in; every query runs as them
+ui.account_box()
 ui.pin_store()  # this run reads the store as it is now; an empty one is filled with the bundled sample first
 
 # (file, Vietnamese title, English title, icon, URL path); the first is the landing page.
@@ -19,9 +21,13 @@ PAGES = (
     ("pages/trinh_chieu.py", "Trình chiếu", "Presentation", ":material/slideshow:", "trinh-chieu"),
     ("pages/du_lieu.py", "Dữ liệu", "Data", ":material/database:", "du-lieu"),
     ("pages/phuong_phap.py", "Phương pháp", "Methodology", ":material/menu_book:", "phuong-phap"),
+    ("pages/tai_khoan.py", "Tài khoản", "Accounts", ":material/manage_accounts:", "tai-khoan"),
+    ("pages/nhat_ky.py", "Nhật ký", "Audit log", ":material/history:", "nhat-ky"),
 )
+# The pages a role may open (kpi.access.PERMISSIONS); each of these pages checks it again itself.
+NEEDS = {"du-lieu": "data", "tai-khoan": "users", "nhat-ky": "audit"}
 navigation = st.navigation([
     st.Page(path, title=ui.t(vi, en), icon=icon, url_path=url, default=(i == 0))
-    for i, (path, vi, en, icon, url) in enumerate(PAGES)
+    for i, (path, vi, en, icon, url) in enumerate(PAGES) if url not in NEEDS or who.may(NEEDS[url])
 ])
 navigation.run()

@@ -9,18 +9,72 @@ import io
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from kpi import db
+from kpi import access, db
 from kpi.engine import DIMENSIONS
 from kpi.importer import ingest_files
 from kpi.periods import Period
 
+REFUSED_EXIT = 4  # a request the --user account's role or scope does not allow
 
+
+def _caller(args: argparse.Namespace) -> access.Caller:
+    """Who the command acts as: the account named by --user (its role and units, kpi.access), else the server's
+    operator (a shell on the server is an administrator's), named cli:<OS login> in the audit log."""
+    email = getattr(args, "user", None)
+    if not email:
+        return access.operator(f"cli:{_os_login()}")
+    from kpi import accounts, appdb
+
+    try:
+        account = accounts.get_user(appdb.app_db_path(args.db or db.default_db_path()), email)
+    except accounts.AccountError as exc:
+        raise SystemExit(f"Từ chối (refused): {exc}") from exc
+    if account is None or account.disabled:
+        raise SystemExit(f"Từ chối (refused): không có tài khoản đang hoạt động {email!r} "
+                         f"(no active account {email!r}; see python -m kpi users list)")
+    return access.Caller(account.email, account.role, account.units)
+
+
+def _acting(action: str, permission: str | None = None) -> Callable:
+    """Run a command as `_caller(args)` (`args.caller`): the permission checked, every query under the caller's
+    scope (the command's own code uses access.run where comparisons are allowed), the outcome recorded in the
+    audit log as `action`; a refusal exits REFUSED_EXIT with its message."""
+    def wrap(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        def run(args: argparse.Namespace) -> int:
+            from kpi import appdb, audit
+
+            args.caller = caller = _caller(args)
+            path = appdb.app_db_path(args.db or db.default_db_path())
+            target = " ".join(str(getattr(args, a)) for a in ("from_", "to", "where", "by", "kind", "files")
+                              if getattr(args, a, None))
+            record = {"actor": caller.name, "role": caller.role, "action": action, "target": target[:500],
+                      "scope": caller.units_text()}
+            try:
+                if permission:
+                    caller.require(permission)
+                caller.check_where(_where(getattr(args, "where", None)))
+                with access.scoped(caller):
+                    code = command(args)
+            except access.AccessRefused as refused:
+                print(f"Từ chối (refused): {refused}", file=sys.stderr)
+                audit.record(path, **record, outcome="refused", detail={"reason": str(refused)[:300]})
+                return REFUSED_EXIT
+            audit.record(path, **record, outcome="ok" if code == 0 else "error")
+            return code
+
+        run.__doc__ = command.__doc__
+        return run
+
+    return wrap
+
+
+@_acting("import", permission="import")
 def _ingest(args: argparse.Namespace) -> int:
     # Into a new version of the store, put in place when every file is done (kpi.db.writing): the dashboard
     # keeps reading the old one meanwhile and shows the new data on its next query.
@@ -98,14 +152,15 @@ def _period(args: argparse.Namespace) -> Period:
     return Period(args.from_, args.to)
 
 
+@_acting("report")
 def _kpis(args: argparse.Namespace) -> int:
     from kpi.engine import Targets, kpi_table
 
     con = _open_read_only(args.db)
     targets = Targets.from_file(args.targets) if args.targets else None
-    try:
-        frame = kpi_table(con, _period(args), by=args.by, where=_where(args.where), targets=targets,
-                          on_time_by=args.on_time_by)
+    try:  # a comparison (the province's totals, a ranking of units) may reach beyond a unit's scope
+        frame = access.run(args.caller, kpi_table, con, _period(args), by=args.by, where=_where(args.where),
+                           targets=targets, on_time_by=args.on_time_by)
     except ValueError as exc:
         print(f"Lỗi (error): {exc}", file=sys.stderr)
         return 2
@@ -151,6 +206,7 @@ def _kpi_text(frame: pd.DataFrame, by: str | None) -> str:
     return "\n".join(lines)
 
 
+@_acting("report")
 def _form06(args: argparse.Namespace) -> int:
     from kpi.form06 import write_form06
 
@@ -170,6 +226,7 @@ def _form06(args: argparse.Namespace) -> int:
 LATE_PAGE = 10_000
 
 
+@_acting("download")
 def _late(args: argparse.Namespace) -> int:
     """Stream the dossier lists page by page: never the whole list in memory."""
     from kpi.dossier_lists import LIST_KINDS, late_dossiers
@@ -211,6 +268,7 @@ def _late(args: argparse.Namespace) -> int:
     return 0
 
 
+@_acting("pack")
 def _pack(args: argparse.Namespace) -> int:
     """The meeting pack: the workbook first, then the PDF (kpi.pack_pdf), both named by pack.file_stem."""
     from kpi.pack import build_pack, file_stem
@@ -254,6 +312,13 @@ def _add_query_options(parser: argparse.ArgumentParser, *, by: bool) -> None:
                         help="filters, e.g. --where district='Huyện Thạch Thất' sector='Đất đai'")
     if by:
         parser.add_argument("--by", choices=BY_CHOICES, help="group by this dimension")
+    _add_user_option(parser)
+
+
+def _add_user_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", metavar="EMAIL",
+                        help="act as this dashboard account: its role and units apply (README, Accounts and roles); "
+                             "default: the server's operator, who sees everything")
 
 
 def _export_aggregates(args: argparse.Namespace) -> int:
@@ -402,6 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="print one JSON object with the per-file counts")
     ingest.add_argument("--wait", type=float, default=db.LOCK_TIMEOUT_S, metavar="SECONDS",
                         help="how long to wait for another import writing the same store (default %(default)s)")
+    _add_user_option(ingest)
     ingest.set_defaults(run=_ingest)
 
     export = commands.add_parser("export-aggregates", help="write the store's KPI aggregates as Parquet for a "

@@ -1,6 +1,8 @@
 """Plotly figures the pages show, built from engine frames (Streamlit-free). Every figure speaks the
 chosen language, writes numbers the Vietnamese way (decimal comma, thousands dot) and colours KPI values
-by their status against target."""
+by their status against target. Plotly reads a few HTML tags in labels, titles and hover text (<a href>, <b>,
+<br>): names from the data are written there escaped (kpi.formatting.html_escape), and kept as they are in
+customdata, which tells a click's unit."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from kpi.formatting import format_int, format_value
+from kpi.formatting import format_int, format_value, html_escape
 from kpi.metrics import metric
 
 STATUS_HEX = {"green": "#2e7d32", "amber": "#f9a825", "red": "#c62828", None: "#90a4ae"}
@@ -25,6 +27,15 @@ def separators(lang: str) -> str:
 
 def _scale(unit: str) -> float:
     return 100.0 if unit == "rate" else 1.0
+
+
+def _title(title: str | None) -> str | None:
+    return None if title is None else html_escape(title)
+
+
+def _labels(names: object) -> list[str]:
+    """Names from the data as Plotly shows them literally."""
+    return [html_escape(n) for n in names]
 
 
 def _axis_title(unit: str, lang: str) -> str:
@@ -42,11 +53,11 @@ def ranking_bar(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title:
     data = data.sort_values("value", ascending=not m.higher_is_better)
     scale = _scale(m.unit)
     figure = go.Figure(go.Bar(
-        x=[v * scale for v in data["value"]], y=list(data["group"]), orientation="h",
+        x=[v * scale for v in data["value"]], y=_labels(data["group"]), orientation="h",
         marker_color=[STATUS_HEX.get(s, STATUS_HEX[None]) for s in data["status"]],
         customdata=list(data["group"]),
         text=[format_value(v, m.unit, lang) for v in data["value"]], textposition="auto",
-        hovertext=[f"{g}: {format_value(v, m.unit, lang)} ({n:,}/{d:,})".replace(",", ".")
+        hovertext=[f"{html_escape(g)}: {format_value(v, m.unit, lang)} ({n:,}/{d:,})".replace(",", ".")
                    for g, v, n, d in zip(data["group"], data["value"], data["numerator"], data["denominator"],
                                          strict=True)],
         hoverinfo="text",
@@ -56,7 +67,7 @@ def ranking_bar(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title:
         figure.add_vline(x=float(targets[0]) * scale, line_dash="dash", line_color="#37474f",
                          annotation_text=("Mục tiêu" if lang != "en" else "Target"), annotation_position="top")
     figure.update_layout(
-        title=title, height=max(320, 26 * len(data) + 120), margin=_MARGIN, separators=separators(lang),
+        title=_title(title), height=max(320, 26 * len(data) + 120), margin=_MARGIN, separators=separators(lang),
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"},
         xaxis={"title": _axis_title(m.unit, lang), "ticksuffix": "%" if m.unit == "rate" else ""},
         showlegend=False, clickmode="event+select",
@@ -71,13 +82,13 @@ def trend_line(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: 
     scale = _scale(m.unit)
     months = pd.to_datetime(frame["group"] + "-01")
     values = [None if v is None or pd.isna(v) else v * scale for v in frame["value"]]
-    figure = go.Figure(go.Scatter(x=months, y=values, mode="lines+markers", name=title or m.id,
+    figure = go.Figure(go.Scatter(x=months, y=values, mode="lines+markers", name=_title(title) or m.id,
                                   connectgaps=False, line={"color": "#1565c0"}))
     targets = frame["target"].dropna()
     if not targets.empty:
         figure.add_scatter(x=months, y=[None if pd.isna(v) else v * scale for v in frame["target"]], mode="lines",
                            name="Mục tiêu" if lang != "en" else "Target", line={"dash": "dash", "color": "#37474f"})
-    figure.update_layout(title=title, height=340, margin=_MARGIN, separators=separators(lang),
+    figure.update_layout(title=_title(title), height=340, margin=_MARGIN, separators=separators(lang),
                          xaxis={"tickformat": "%m/%Y"},
                          yaxis={"title": _axis_title(m.unit, lang), "ticksuffix": "%" if m.unit == "rate" else ""},
                          legend={"orientation": "h"})
@@ -95,11 +106,11 @@ def heatmap(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: str
     text = [[format_value(None if pd.isna(v) else v, m.unit, lang) for v in row] for row in grid.to_numpy()]
     colours = "RdYlGn" if m.higher_is_better else "RdYlGn_r"
     figure = go.Figure(go.Heatmap(
-        z=z, x=[f"{c[5:7]}/{c[:4]}" for c in grid.columns], y=list(grid.index), colorscale=colours,
+        z=z, x=[f"{c[5:7]}/{c[:4]}" for c in grid.columns], y=_labels(grid.index), colorscale=colours,
         text=text, hovertemplate="%{y} · %{x}: %{text}<extra></extra>", xgap=1, ygap=1,
         colorbar={"ticksuffix": "%" if m.unit == "rate" else ""},
     ))
-    figure.update_layout(title=title, height=max(320, 22 * len(grid) + 120), margin=_MARGIN,
+    figure.update_layout(title=_title(title), height=max(320, 22 * len(grid) + 120), margin=_MARGIN,
                          separators=separators(lang), yaxis={"automargin": True, "type": "category"},
                          xaxis={"type": "category"})
     return figure
@@ -120,7 +131,7 @@ def bubble_map(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: 
         part = frame[frame["value"].notna() == has_value]
         if part.empty:
             continue
-        hover = [f"{c}: {format_value(v, m.unit, lang)} ({format_int(n)}/{format_int(d)}) · "
+        hover = [f"{html_escape(c)}: {format_value(v, m.unit, lang)} ({format_int(n)}/{format_int(d)}) · "
                  f"{format_int(r)} {'hồ sơ' if lang != 'en' else 'dossiers'}"
                  for c, v, n, d, r in zip(part["commune"], part["value"], part["numerator"], part["denominator"],
                                           part["received"], strict=True)]
@@ -141,7 +152,7 @@ def bubble_map(frame: pd.DataFrame, metric_id: str, lang: str = "vi", *, title: 
     middle = (float(frame["lat"].max()) + float(frame["lat"].min())) / 2
     axis = {"showgrid": False, "zeroline": False, "showticklabels": False, "title": None}
     figure.update_layout(
-        title=title, height=560, margin=_MARGIN, separators=separators(lang), showlegend=False,
+        title=_title(title), height=560, margin=_MARGIN, separators=separators(lang), showlegend=False,
         plot_bgcolor="white", xaxis=axis, yaxis={**axis, "scaleanchor": "x",
                                                  "scaleratio": 1 / math.cos(math.radians(middle))},
     )
@@ -153,22 +164,22 @@ def days_against_promise(frame: pd.DataFrame, lang: str = "vi", *, title: str | 
     promised days (grey), the slowest on top. `frame`: columns group, avg_days, promised_days, over_days;
     the group is each bar's customdata, so a click tells which procedure was chosen."""
     days = "ngày" if lang != "en" else "days"
-    groups = list(frame["group"])
+    groups, labels = list(frame["group"]), _labels(frame["group"])
     figure = go.Figure()
     figure.add_bar(
-        y=groups, x=list(frame["avg_days"]), orientation="h", customdata=groups,
+        y=labels, x=list(frame["avg_days"]), orientation="h", customdata=groups,
         name="Thời gian giải quyết TB" if lang != "en" else "Average days to resolve",
         marker_color=[STATUS_HEX["red"] if o > 0 else STATUS_HEX["green"] for o in frame["over_days"]],
         text=[format_value(v, "days", lang) for v in frame["avg_days"]], textposition="auto",
         hovertemplate="%{y}: %{x:.1f} " + days + "<extra></extra>",
     )
     figure.add_bar(
-        y=groups, x=list(frame["promised_days"]), orientation="h", customdata=groups,
+        y=labels, x=list(frame["promised_days"]), orientation="h", customdata=groups,
         name="Thời hạn hẹn trả TB" if lang != "en" else "Promised time (average)", marker_color="#90a4ae",
         hovertemplate="%{y}: %{x:.1f} " + days + "<extra></extra>",
     )
     figure.update_layout(
-        title=title, barmode="group", height=max(320, 44 * len(frame) + 120), margin=_MARGIN,
+        title=_title(title), barmode="group", height=max(320, 44 * len(frame) + 120), margin=_MARGIN,
         separators=separators(lang), legend={"orientation": "h"}, clickmode="event+select",
         yaxis={"autorange": "reversed", "automargin": True, "type": "category"}, xaxis={"title": days},
     )
@@ -185,11 +196,11 @@ def count_heatmap(frame: pd.DataFrame, months: list[str], lang: str = "vi", *,
     text = [["" if v is None else format_int(v) for v in row] for row in z]
     unit = "hồ sơ" if lang != "en" else "dossiers"
     figure = go.Figure(go.Heatmap(
-        z=z, x=[f"{m[5:7]}/{m[:4]}" for m in months], y=rows, colorscale="Blues", text=text,
+        z=z, x=[f"{m[5:7]}/{m[:4]}" for m in months], y=_labels(rows), colorscale="Blues", text=text,
         hovertemplate="%{y} · %{x}: %{text} " + unit + "<extra></extra>", xgap=1, ygap=1,
         colorbar={"title": {"text": unit}},
     ))
-    figure.update_layout(title=title, height=max(320, 22 * len(rows) + 120), margin=_MARGIN,
+    figure.update_layout(title=_title(title), height=max(320, 22 * len(rows) + 120), margin=_MARGIN,
                          separators=separators(lang), yaxis={"automargin": True, "type": "category",
                                                              "autorange": "reversed"},
                          xaxis={"type": "category"})

@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from kpi.aggregates import ensure_aggregates
-from kpi.engine import DIMENSION_BY_ID, Targets, change, hierarchy_for, kpi_tables
+from kpi.engine import DIMENSION_BY_ID, Targets, change, current_scope, hierarchy_for, kpi_tables
 from kpi.fields import nfc
 from kpi.formatting import format_date, format_decimal, format_value
 from kpi.metrics import METRIC_BY_ID, metric
@@ -197,12 +197,26 @@ def list_followups(con: duckdb.DuckDBPyConnection, *, where: Mapping[str, object
     if not has_table(con):
         return _empty(TABLE_COLUMNS)
     scope_sql, params = _scope_sql(con, where or {})
+    caller_sql, caller_params = _caller_sql()
     frame = con.execute(
         f"SELECT {', '.join(TABLE_COLUMNS)} FROM followups WHERE ($status IS NULL OR status = $status) AND {scope_sql} "
-        "ORDER BY status = 'done', due_date, id", {**params, "status": status}).df()
+        f"AND {caller_sql} ORDER BY status = 'done', due_date, id", {**params, **caller_params, "status": status}).df()
     for column in ("period_start", "period_end", "due_date"):
         frame[column] = [_as_date(v) for v in frame[column]]
     return frame
+
+
+def _caller_sql() -> tuple[str, dict[str, object]]:
+    """The follow-ups a scoped caller (kpi.access: a unit account) may see: those of its districts, communes and
+    agencies; everything for a caller who sees all."""
+    scope = current_scope()
+    if scope is None:
+        return "true", {}
+    return ("((unit_dimension = 'district' AND list_contains($caller_districts::VARCHAR[], unit)) "
+            "OR (unit_dimension = 'commune' AND list_contains($caller_communes::VARCHAR[], unit)) "
+            "OR (unit_dimension = 'agency' AND list_contains($caller_agencies::VARCHAR[], unit)))",
+            {"caller_districts": sorted(scope.districts), "caller_communes": sorted(scope.communes),
+             "caller_agencies": sorted(scope.agencies)})
 
 
 def _scope_sql(con: duckdb.DuckDBPyConnection, where: Mapping[str, object]) -> tuple[str, dict[str, object]]:

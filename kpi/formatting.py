@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
+import re
 from collections.abc import Mapping
 
 import pandas as pd
@@ -11,6 +13,41 @@ import pandas as pd
 from kpi.fields import term_label
 
 NO_DATA = {"vi": "không có dữ liệu", "en": "no data"}
+# The ASCII marks that start or close Markdown anywhere in a line, as Streamlit reads it: emphasis, code, links and
+# images, HTML and autolinks (<...>), headings, tables, entities, LaTeX, e-mail autolinks and directive attributes.
+MARKDOWN_MARKS = frozenset("\\`*_[]<>#~$|&@{}")
+_LINE_START = re.compile(r"(^|\n)([ \t]*)([-+=:])")  # a list item, a heading's underline, a block directive
+_ORDERED = re.compile(r"(^|\n)([ \t]*\d+)([.)])")  # "1." or "1)": an ordered list item
+_AUTOLINK = re.compile(r"\b(www)\.", re.IGNORECASE)
+
+
+def md_escape(text: object) -> str:
+    """Text from the data (a unit's, procedure's or file's name, a note typed by a user) as st.markdown and every
+    Streamlit label that reads Markdown (captions, alerts, tabs, expanders, buttons, st.table cells) will show it:
+    literally. MARKDOWN_MARKS are escaped with a backslash (CommonMark allows one before any ASCII mark), and so
+    are a list's, a heading underline's or a directive's mark at the start of a line and the autolinks GFM finds
+    in plain text ("http://", "www."). No link, image, HTML tag or formatting can come from the data, and
+    ordinary text (numbers, dates, times, dashes inside a name) reads as it is."""
+    out = "".join("\\" + c if c in MARKDOWN_MARKS else c for c in str(text))
+    out = _ORDERED.sub(r"\1\2\\\3", out)
+    out = _LINE_START.sub(r"\1\2\\\3", out)
+    return _AUTOLINK.sub(r"\1\\.", out).replace("://", ":\\/\\/")
+
+
+def markdown_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a display frame for st.table, which reads Markdown in its headers and cells: every text escaped
+    with md_escape (numbers and empty cells as they are)."""
+    out = frame.rename(columns=lambda c: md_escape(c) if isinstance(c, str) else c)
+    for position in range(out.shape[1]):
+        out.isetitem(position, out.iloc[:, position].map(lambda v: md_escape(v) if isinstance(v, str) else v))
+    return out
+
+
+def html_escape(text: object) -> str:
+    """Text from the data for HTML (st.html) and for Plotly's labels, titles and hover text, which read a few tags
+    (<a href>, <b>, <br>): &, < and > as entities. Quotes stay as they are: Plotly decodes &lt;, &gt; and &amp;
+    but would show &quot; as written (no value written by the package sits in an HTML attribute)."""
+    return html.escape(str(text), quote=False)
 
 
 def format_int(value: float | int | None) -> str:

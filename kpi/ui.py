@@ -8,6 +8,7 @@ Pages import this and the Streamlit-free package; they hold no SQL and no reshap
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib
 import os
 import sys
@@ -22,10 +23,35 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from kpi import aggregates, charts, db, dossier_lists, drilldown, exports, followups, meeting, overview, store, views
-from kpi.engine import kpi_tables
+from kpi import (
+    access,
+    accounts,
+    aggregates,
+    appdb,
+    audit,
+    charts,
+    db,
+    dossier_lists,
+    drilldown,
+    exports,
+    followups,
+    meeting,
+    overview,
+    store,
+    views,
+)
+from kpi.engine import Scope, caller_scope, kpi_tables
 from kpi.fields import term_label
-from kpi.formatting import display_frame, format_change, format_date, format_datetime, format_int, format_value
+from kpi.formatting import (
+    display_frame,
+    format_change,
+    format_date,
+    format_datetime,
+    format_int,
+    format_value,
+    markdown_frame,
+    md_escape,
+)
 from kpi.metrics import METRICS, metric
 from kpi.pack import Pack, Slide, build_pack, with_workbook
 
@@ -114,12 +140,30 @@ def connection() -> duckdb.DuckDBPyConnection:
 
 
 @contextlib.contextmanager
-def writing(timeout: float = db.LOCK_TIMEOUT_S) -> Iterator[duckdb.DuckDBPyConnection]:
-    """db.writing on the dashboard's store: a connection to a new version, put in place when the block ends
-    (a writer in another process, such as a nightly import, makes it wait up to `timeout` seconds). The cached
+def writing(timeout: float = db.LOCK_TIMEOUT_S, *,
+            permission: str = "import") -> Iterator[duckdb.DuckDBPyConnection]:
+    """db.writing on the dashboard's store, for a caller whose role holds `permission` (kpi.access: imports and
+    follow-ups are the administrators'): a connection to a new version, put in place when the block ends (a
+    writer in another process, such as a nightly import, makes it wait up to `timeout` seconds). The cached
     queries need no clearing: they are keyed by the last import (data_version)."""
+    who = caller()
+    who.require(permission)
     with db.writing(db.default_db_path(), timeout=timeout) as con:
         yield con
+
+
+def import_files(files: Sequence[tuple[str, object]], progress: Callable[[float, str], None] | None = None) -> list:
+    """Import uploaded files (kpi.store.import_uploads) into a new version of the store, as an administrator
+    (`writing` refuses others), recording each file's import in the audit log with what it did."""
+    who = caller()
+    with writing() as con:
+        outcomes = store.import_uploads(con, files, progress=progress)
+    for outcome in outcomes:
+        summary = outcome.summary()
+        _audit(who, "import", target=str(outcome.file), outcome="ok" if outcome.result is not None else "error",
+               detail={k: v for k, v in summary.items() if k not in ("file", "error")}
+               | ({"error": str(outcome.error)[:300]} if outcome.result is None else {}))
+    return outcomes
 
 
 def data_version(version: db.StoreVersion | None = None) -> tuple[str, int]:
@@ -133,15 +177,239 @@ def data_version(version: db.StoreVersion | None = None) -> tuple[str, int]:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple,
+def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple, scope: tuple | None,
             _store_version: db.StoreVersion) -> object:  # the version the key was read from (not hashed)
     function = getattr(importlib.import_module(module), name)
     _computed[0] += 1
     cur = _store_version.cursor()
     try:
-        return function(cur, *args, **dict(kwargs))
+        with caller_scope(_scope_from_key(scope)):  # the caller's scope is part of the key: never shared wider
+            return function(cur, *args, **dict(kwargs))
     finally:
         cur.close()
+
+
+def _scope_key(scope: Scope | None) -> tuple | None:
+    """A cache key part for the scope a query runs under (None: everything)."""
+    if scope is None:
+        return None
+    return tuple(tuple(sorted(getattr(scope, n))) for n in ("agencies", "agency_codes", "districts", "communes"))
+
+
+def _scope_from_key(key: tuple | None) -> Scope | None:
+    return None if key is None else Scope(*(frozenset(names) for names in key))
+
+
+# --- who is asking (issue 7: accounts, login, scope) ------------------------------------------------
+#
+# The dashboard runs every query as the logged-in caller (kpi.access.run's rules: the caller's scope, comparisons
+# of units the one exception). Two logins: single sign-on through st.login when `[auth]` is configured in
+# .streamlit/secrets.toml (the identity provider's e-mail and groups mapped to an account of the users table),
+# else the built-in accounts (kpi.accounts: argon2 hashes, lockout, and a first-run form for the first admin).
+
+_CALLER = "_egov_caller"  # session state: the access.Caller of the logged-in account
+_SEEN = "_egov_last_seen"  # session state: when the session last ran (idle timeout)
+
+
+def app_db() -> Path:
+    """The accounts and audit database beside the store (kpi.appdb)."""
+    return appdb.app_db_path(db.default_db_path())
+
+
+def single_sign_on() -> bool:
+    """Whether `[auth]` is configured (st.login through the provincial identity provider)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
+
+
+def caller() -> access.Caller:
+    """The logged-in caller. When nobody is (or the session was idle too long), the login screen, or the
+    first-run form that creates the first administrator, is drawn instead and the run stops there."""
+    found = st.session_state.get(_CALLER)
+    now = dt.datetime.now()
+    if found is not None and accounts.session_expired(st.session_state.get(_SEEN), now):
+        _end_session(found, "timeout")
+        st.info(t("Phiên làm việc đã hết hạn do không hoạt động; hãy đăng nhập lại.",
+                  "The session expired after a period of inactivity; please log in again."))
+        found = None
+    if found is None:
+        account = _sso_account() if single_sign_on() else _password_account()
+        found = access.Caller(account.email, account.role, account.units)
+        st.session_state[_CALLER] = found
+    st.session_state[_SEEN] = now
+    return found
+
+
+def _audit(who: access.Caller | None, action: str, target: str = "", outcome: str = "ok",
+           detail: Mapping[str, object] | None = None) -> None:
+    audit.record(app_db(), actor=who.name if who else "", role=who.role if who else "", action=action,
+                 target=target, scope=who.units_text() if who else "", outcome=outcome,
+                 detail=dict(detail) if detail else None)
+
+
+def _end_session(who: access.Caller, reason: str) -> None:
+    _audit(who, "logout", detail={"reason": reason})
+    for key in (_CALLER, _SEEN):
+        st.session_state.pop(key, None)
+    if single_sign_on() and st.user.is_logged_in:
+        st.logout()
+
+
+def logout() -> None:
+    """Log the caller out (the sidebar's button)."""
+    who = st.session_state.get(_CALLER)
+    if who is not None:
+        _end_session(who, "logout")
+
+
+def _login_title() -> None:
+    st.title("egov-kpi · " + t("Chỉ số cải cách hành chính", "Administrative reform KPIs"))
+
+
+def _sso_account() -> accounts.Account:
+    """The account of the single-sign-on user, or the sign-in button (and stop)."""
+    if not st.user.is_logged_in:
+        _login_title()
+        st.button(t("Đăng nhập bằng tài khoản của tỉnh (SSO)", "Log in with the province's account (SSO)"),
+                  on_click=st.login, type="primary", icon=":material/login:")
+        st.stop()
+    email, groups = str(st.user.get("email") or ""), st.user.get("groups") or []
+    account = accounts.account_for_sso(app_db(), email, [str(g) for g in groups])
+    if account is None:
+        audit.record(app_db(), actor=email, role="", action="login", outcome="refused",
+                     detail={"via": "sso", "reason": "no account"})
+        _login_title()
+        st.error(t(f"Tài khoản {email} chưa được cấp quyền xem bảng điều khiển; hãy liên hệ Văn phòng UBND tỉnh.",
+                   f"The account {email} has not been given access to the dashboard; ask the provincial office."))
+        st.button(t("Đăng xuất", "Log out"), on_click=st.logout)
+        st.stop()
+    audit.record(app_db(), actor=account.email, role=account.role, action="login",
+                 scope=", ".join(account.units) or "toàn tỉnh", detail={"via": "sso"})
+    return account
+
+
+def _password_account() -> accounts.Account:
+    """The built-in login: the first-run form while there is no administrator, else e-mail and password."""
+    path = app_db()
+    _login_title()
+    if accounts.needs_first_admin(path):
+        st.subheader(t("Thiết lập lần đầu: tạo tài khoản quản trị", "First run: create the administrator"))
+        st.caption(t("Chưa có tài khoản quản trị nào. Tài khoản tạo ở đây quản lý dữ liệu, chỉ tiêu và người dùng.",
+                     "There is no administrator yet. The account made here manages data, targets and users."))
+        with st.form("first-admin"):
+            email = st.text_input(t("Thư điện tử", "E-mail"), key="first-admin-email")
+            password = st.text_input(t(f"Mật khẩu (ít nhất {accounts.MIN_PASSWORD_CHARS} ký tự)",
+                                       f"Password (at least {accounts.MIN_PASSWORD_CHARS} characters)"),
+                                     type="password", key="first-admin-password")
+            again = st.text_input(t("Nhập lại mật khẩu", "Password again"), type="password", key="first-admin-again")
+            created = st.form_submit_button(t("Tạo tài khoản quản trị", "Create the administrator"), type="primary")
+        if created:
+            if password != again:
+                st.error(t("Hai mật khẩu không khớp.", "The two passwords differ."))
+            else:
+                try:
+                    return accounts.create_first_admin(path, email, password)
+                except accounts.AccountError as error:
+                    st.error(str(error))
+        st.stop()
+    with st.form("login"):
+        st.subheader(t("Đăng nhập", "Log in"))
+        email = st.text_input(t("Thư điện tử", "E-mail"), key="login-email")
+        password = st.text_input(t("Mật khẩu", "Password"), type="password", key="login-password")
+        submitted = st.form_submit_button(t("Đăng nhập", "Log in"), type="primary")
+    if submitted:
+        try:
+            return accounts.authenticate(path, email, password)
+        except accounts.LoginRefused as refused:
+            st.error(str(refused))
+        except accounts.AccountError as error:
+            st.error(str(error))
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() ends the run
+
+
+ACCOUNT_LABELS = {"name": ("Tài khoản", "Account"), "kind": ("Loại", "Kind"), "role": ("Vai trò", "Role"),
+                  "units": ("Đơn vị", "Units"), "password": ("Mật khẩu", "Password"),
+                  "disabled": ("Đã khoá", "Disabled"), "locked_until": ("Tạm khoá đến", "Locked until"),
+                  "last_login_at": ("Đăng nhập gần nhất", "Last login")}
+
+
+def accounts_frame(users: Sequence[accounts.Account]) -> pd.DataFrame:
+    """The accounts as a table (ACCOUNT_LABELS' columns), role and kind in the chosen language."""
+    yes, no = t("có", "yes"), t("không", "no")
+    return pd.DataFrame([{
+        "name": u.email, "kind": t("nhóm SSO", "SSO group") if u.kind == "group" else t("người dùng", "user"),
+        "role": access.role_label(u.role, lang()), "units": ", ".join(u.units),
+        "password": yes if u.has_password else no, "disabled": yes if u.disabled else no,
+        "locked_until": u.locked_until, "last_login_at": u.last_login_at,
+    } for u in users], columns=list(ACCOUNT_LABELS))
+
+
+AUDIT_LABELS = {"at": ("Thời điểm", "When"), "actor": ("Người thực hiện", "Who"), "role": ("Vai trò", "Role"),
+                "action": ("Hành động", "Action"), "target": ("Đối tượng", "What"), "scope": ("Phạm vi", "Scope"),
+                "outcome": ("Kết quả", "Outcome"), "detail": ("Chi tiết", "Detail")}
+AUDIT_ACTION_LABELS = {
+    "login": ("Đăng nhập", "Login"), "login_failed": ("Đăng nhập sai", "Failed login"),
+    "lockout": ("Tạm khoá do sai nhiều lần", "Locked out"), "logout": ("Đăng xuất", "Logout"),
+    "import": ("Nhập dữ liệu", "Import"), "target_change": ("Đổi chỉ tiêu", "Target change"),
+    "followup_change": ("Việc giao", "Follow-up change"), "download": ("Tải về", "Download"),
+    "report": ("Lập báo cáo", "Report"), "pack": ("Bộ tài liệu họp", "Meeting pack"),
+    "users_change": ("Đổi tài khoản", "Account change"), "refused": ("Bị từ chối", "Refused"),
+}
+AUDIT_OUTCOME_LABELS = {"ok": ("Thành công", "Done"), "refused": ("Bị từ chối", "Refused"), "error": ("Lỗi", "Error")}
+AUDIT_PAGE_LIMIT = 5000  # events shown at once; narrower filters reach older ones
+
+
+def audit_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Audit events (kpi.audit.events) for the table: actions, roles and outcomes in the chosen language."""
+    shown = frame.drop(columns=["id"], errors="ignore").copy()
+    shown["action"] = [t(*AUDIT_ACTION_LABELS.get(a, (a, a))) for a in shown["action"]]
+    shown["outcome"] = [t(*AUDIT_OUTCOME_LABELS.get(o, (o, o))) for o in shown["outcome"]]
+    shown["role"] = [access.role_label(r, lang()) if r else "" for r in shown["role"]]
+    return shown
+
+
+def unit_names() -> list[str]:
+    """The districts, communes and agencies of the store (the units an account can be given)."""
+    return query(views.unit_names)
+
+
+def account_box() -> None:
+    """The sidebar's line of who is logged in, with the log-out button."""
+    who = caller()
+    with st.sidebar:
+        st.caption(f"{who.name} · {access.role_label(who.role, lang())}"
+                   + (f" · {', '.join(who.units)}" if who.units else ""))
+        st.button(t("Đăng xuất", "Log out"), on_click=logout, key="logout", icon=":material/logout:")
+
+
+def refused(error: access.AccessRefused) -> None:
+    """Show a refusal (recorded in the audit log) and stop the run: a page reached by an edited address never
+    shows more than the caller's scope."""
+    _audit(st.session_state.get(_CALLER), "refused", detail={"reason": str(error)[:300]}, outcome="refused")
+    st.error(str(error), icon=":material/block:")
+    st.stop()
+
+
+def require(permission: str) -> access.Caller:
+    """The caller, when its role holds `permission` (kpi.access.PERMISSIONS); else a refusal."""
+    who = caller()
+    try:
+        who.require(permission)
+    except access.AccessRefused as error:
+        refused(error)
+    return who
+
+
+def query_scope(function: Callable, args: tuple, kwargs: Mapping[str, object]) -> Scope | None:
+    """The scope the caller's call of `function` runs under (kpi.access.query_scope); a refusal stops the run."""
+    try:
+        return access.query_scope(caller(), function, args, kwargs)
+    except access.AccessRefused as error:
+        refused(error)
+        raise
 
 
 PROFILE_ENV = "EGOV_KPI_PROFILE"  # "1": time every data call of the pages (stderr and PROFILE_LOG)
@@ -170,10 +438,11 @@ def query(function: Callable, *args: object, **kwargs: object) -> object:
     """Call a package query `function(con, *args, **kwargs)` through the cache, keyed by database, data
     version, function and arguments (arguments must be hashable or plain data)."""
     items = tuple(sorted(kwargs.items()))
+    scope = _scope_key(query_scope(function, args, kwargs))
 
     def call() -> object:
         version = _store()
-        return _cached(data_version(version), function.__module__, function.__name__, args, items, version)
+        return _cached(data_version(version), function.__module__, function.__name__, args, items, scope, version)
 
     return _profiled(function, args, kwargs, call)
 
@@ -184,9 +453,12 @@ def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs
     together in one call. A series that moves by a month (the twelve months up to February share eleven with
     those up to March) computes only what it did not hold yet."""
 
+    scope = query_scope(function, (periods_,), kwargs)
+
     def call() -> list[object]:
         store_version = _store()
-        version, key = data_version(store_version), (function.__module__, function.__name__, _frozen(kwargs))
+        version = data_version(store_version)
+        key = (function.__module__, function.__name__, _frozen(kwargs), _scope_key(scope))
         cache = _period_cache()
         with cache["lock"]:
             found = {p: cache["items"].get((version, key, p)) for p in periods_}
@@ -195,7 +467,8 @@ def query_periods(function: Callable, periods_: Sequence[views.Period], **kwargs
             _period_computations[0] += len(missing)
             cur = store_version.cursor()
             try:
-                results = function(cur, missing, **kwargs)
+                with caller_scope(scope):
+                    results = function(cur, missing, **kwargs)
             finally:
                 cur.close()
             with cache["lock"]:
@@ -281,11 +554,13 @@ def _choice(name: str, label: str, options: Sequence, format_func: Callable[[obj
             parse: Callable[[str], object] = str) -> object:
     """A sidebar selectbox whose value starts from the session or the URL and is written back to both."""
     raw = remembered(name)
+    options = list(options)
     try:
         wanted = parse(raw) if raw is not None else default
     except ValueError:
         wanted = default
-    options = list(options)
+    if raw is None and f"_filter_{name}" in st.session_state and _ALL in options:
+        wanted = _ALL  # "all" chosen earlier in the session: not the default (a unit account's own unit)
     index = options.index(wanted) if wanted in options else (options.index(default) if default in options else 0)
     value = st.sidebar.selectbox(label, options, index=index, format_func=format_func, key=f"filter-{name}")
     remember(name, None if value == _ALL else value)  # "all" is no filter: nothing in the link
@@ -340,14 +615,15 @@ def filters(*, units: bool = True) -> views.Selection:
             remember(name, None)
             continue
         options = query(views.filter_choices, name, period, selection.where)
-        value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _ALL)
+        value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _own_unit(options))
         if value != _ALL:
             selection = selection.with_filter(name, value)
     if units:
         st.sidebar.subheader(t("Sở, ngành", "Departments"))
         for name in views.UNIT_FILTERS:
             options = query(views.filter_choices, name, period, selection.where)
-            value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label, _ALL)
+            value = _choice(name, t(*FILTER_LABELS[name]), [_ALL, *options], _all_label,
+                            _own_unit(options) if not selection.filters else _ALL)
             if value != _ALL:
                 selection = selection.with_filter(name, value)
     else:
@@ -358,6 +634,12 @@ def filters(*, units: bool = True) -> views.Selection:
         t("Từ 01/07/2025: tỉnh → xã (không còn cấp huyện)", "From 1 July 2025: province → commune (no districts)")
     st.sidebar.caption(t("Hệ địa bàn: ", "Locality hierarchy: ") + hierarchy)
     return selection
+
+
+def _own_unit(options: Sequence[str]) -> str:
+    """A filter's default: a unit account's own unit when the filter offers it (its pages open on its own
+    figures; "all" shows the province's totals and rankings), else every value."""
+    return next((u for u in caller().units if u in options), _ALL)
 
 
 def drill_to(**changes: str | None) -> None:
@@ -406,7 +688,7 @@ def page_header(title_vi: str, title_en: str, selection: views.Selection | None 
     if period is not None and missing:
         with st.expander(t(f"{format_int(len(missing))} đơn vị không có hồ sơ tiếp nhận trong kỳ",
                            f"{format_int(len(missing))} units received no dossier in the period")):
-            st.write(", ".join(missing))
+            st.markdown(md_escape(", ".join(missing)))
 
 
 def no_data(reason_vi: str, reason_en: str) -> None:
@@ -424,30 +706,50 @@ def data_table(frame: pd.DataFrame, labels: Mapping[str, tuple[str, str]], *, ke
     headers = {c: t(*labels[c]) for c in frame.columns if c in labels}
     shown = display_frame(frame, terms, lang()).rename(columns=headers)
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto", key=key)
-    downloads(frame.rename(columns=headers), key=key, file_stem=file_stem)
+    downloads(access.in_scope_rows(caller(), frame).rename(columns=headers), key=key, file_stem=file_stem)
 
 
 def downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], *, key: str, file_stem: str) -> None:
     """CSV and Excel downloads of a frame (or of the frame a callable returns), side by side. The files are
-    written when a button is clicked (Streamlit's deferred download), not on every run of the page."""
+    written when a button is clicked (Streamlit's deferred download), not on every run of the page, and each
+    one is recorded in the audit log then. Callers pass only rows within the caller's scope (data_table and
+    formatted_table filter them: a ranking seen on screen is downloaded without other units' rows)."""
     make = frame if callable(frame) else (lambda: frame)
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button(t("Tải CSV", "Download CSV"), lambda: exports.csv_bytes(make()), file_name=f"{file_stem}.csv",
-                         mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
-    right.download_button(t("Tải Excel", "Download Excel"), lambda: exports.xlsx_bytes(make()),
+    left.download_button(t("Tải CSV", "Download CSV"), audited_file(lambda: exports.csv_bytes(make()),
+                                                                     f"{file_stem}.csv", "download"),
+                         file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}-csv", on_click="ignore",
+                         icon=":material/download:")
+    right.download_button(t("Tải Excel", "Download Excel"), audited_file(lambda: exports.xlsx_bytes(make()),
+                                                                          f"{file_stem}.xlsx", "download"),
                           file_name=f"{file_stem}.xlsx", mime=exports.XLSX_MIME, key=f"{key}-xlsx", on_click="ignore",
                           icon=":material/download:")
+
+
+def audited_file(make: Callable[[], bytes], file_name: str, action: str) -> Callable[[], bytes]:
+    """`make` for a deferred download, recording the download (who, what, scope, bytes) in the audit log when
+    the file is written: when the person clicks."""
+    who = caller()
+
+    def written() -> bytes:
+        data = make()
+        _audit(who, action, target=file_name, detail={"bytes": len(data)})
+        return data
+
+    return written
 
 
 def deferred_query(function: Callable, *args: object, **kwargs: object) -> Callable[[], object]:
     """`function(con, *args, **kwargs)` as a callable run later, outside the page's run (a deferred download
     runs on its own thread when clicked): on a cursor of the store in use now, without the query cache."""
     path = str(db.default_db_path())
+    scope = query_scope(function, args, kwargs)  # the download runs on another thread: the scope goes with it
 
     def run() -> object:
         cur = _reader(path).current().cursor()
         try:
-            return function(cur, *args, **kwargs)
+            with caller_scope(scope):
+                return function(cur, *args, **kwargs)
         finally:
             cur.close()
 
@@ -460,8 +762,8 @@ def formatted_table(shown: pd.DataFrame, raw: pd.DataFrame, labels: Mapping[str,
     signed changes, rank arrows), with CSV and Excel downloads of the same rows' raw values (`raw`)."""
     st.dataframe(shown.rename(columns={c: t(*labels[c]) for c in shown.columns if c in labels}), hide_index=True,
                  width="stretch", height=height or "auto", key=key)
-    downloads(raw.rename(columns={c: t(*labels[c]) for c in raw.columns if c in labels}), key=key,
-              file_stem=file_stem)
+    headers = {c: t(*labels[c]) for c in raw.columns if c in labels}
+    downloads(access.in_scope_rows(caller(), raw).rename(columns=headers), key=key, file_stem=file_stem)
 
 
 TABLES_OPEN = "ui-tables-open"  # session flag: draw every lazy tab at once (the page tests set it)
@@ -590,7 +892,7 @@ def breadcrumb(crumbs: Sequence[drilldown.Crumb], *, key: str) -> None:
     for i, crumb in enumerate(crumbs):
         if i:
             row.markdown("›")
-        if row.button(t(crumb.label_vi, crumb.label_en), key=f"{key}-{i}", type="tertiary",
+        if row.button(md_escape(t(crumb.label_vi, crumb.label_en)), key=f"{key}-{i}", type="tertiary",
                       disabled=crumb.is_current):
             drill_to(**dict.fromkeys(crumb.clears))
 
@@ -631,6 +933,8 @@ def followups_query(function: Callable, *args: object, **kwargs: object) -> obje
     """query() for the package functions that read the follow-ups (kpi.followups): keyed also by the
     follow-ups' revision, so a follow-up recorded or changed (in this session or another) shows at once, while
     every KPI query keeps its cache: a follow-up changes no import."""
+    scope = _scope_key(query_scope(function, args, kwargs))
+
     def call() -> object:
         version = _store()
         cur = version.cursor()
@@ -639,7 +943,7 @@ def followups_query(function: Callable, *args: object, **kwargs: object) -> obje
         finally:
             cur.close()
         return _cached((*data_version(version), *revision), function.__module__, function.__name__, args,
-                       tuple(sorted(kwargs.items())), version)
+                       tuple(sorted(kwargs.items())), scope, version)
 
     return _profiled(function, args, kwargs, call)
 
@@ -654,12 +958,14 @@ def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple
     follow-up reads (followups_query) are keyed by the follow-ups' revision, which the write changes, so every
     read after it is fresh while the KPI queries keep their cache. Safe in a widget callback (draws nothing)."""
     try:
-        with writing(FOLLOWUP_WRITE_TIMEOUT_S) as con:
+        with writing(FOLLOWUP_WRITE_TIMEOUT_S, permission="followups") as con:
             result = function(con, *args, **kwargs)
     except followups.FollowupError as error:
         return None, t(error.vi, error.en)
-    except db.StoreBusy as error:
+    except (db.StoreBusy, access.AccessRefused) as error:
         return None, str(error)
+    _audit(caller(), "followup_change", target=function.__name__,
+           detail={k: str(v)[:200] for k, v in kwargs.items() if k != "note"} | {"args": str(args)[:200]})
     return result, None
 
 
@@ -699,8 +1005,18 @@ def followups_panel(where: Mapping[str, object], period: views.Period, *, key: s
 def meeting_pack(selection: views.Selection) -> Pack:
     """The meeting pack of the selection (kpi.pack.build_pack through the query cache), with the follow-ups as
     they are now (followups_query: recording a follow-up changes no import, so the pack's own may be older)."""
+    if not caller().sees_all and not any(k in access.UNIT_FILTERS for k in selection.where):
+        st.info(t("Báo cáo họp của tài khoản đơn vị là báo cáo của chính đơn vị: hãy chọn đơn vị của mình ở thanh "
+                  "bên (tổng toàn tỉnh và bảng xếp hạng có ở các trang Tổng quan, Địa bàn, Sở, ngành).",
+                  "A unit account's meeting report is its own unit's: choose your unit in the sidebar (the "
+                  "province's totals and rankings are on the Overview, Localities and Departments pages)."))
+        st.stop()
     with st.spinner(t("Đang tổng hợp báo cáo…", "Assembling the report…")):
         built = query(build_pack, selection.period, selection.where, workbook=False)  # the workbook adds its own
+    reported = st.session_state.setdefault("_egov_reported", set())
+    if (selection.period, selection.filters) not in reported:  # once per session and selection, not every rerun
+        reported.add((selection.period, selection.filters))
+        _audit(caller(), "report", target=f"{selection.period.label('vi')}; {built.scope_vi}")
     current = followups_query(followups.for_report, selection.period, selection.where)
     return meeting.with_followups(built, current)
 
@@ -715,12 +1031,15 @@ def pack_downloads(pack: Pack, lang: str, *, key: str) -> None:
     """The pack's PDF report and Excel workbook in `lang`, named after pack.file_stem. Each file is written when
     its button is clicked (Streamlit's deferred download), not on every run of the page."""
     left, right, _ = st.columns([1, 1, 2])
-    left.download_button(t("Tải báo cáo PDF", "Download the PDF report"), lambda: meeting.pdf_bytes(pack, lang),
+    left.download_button(t("Tải báo cáo PDF", "Download the PDF report"),
+                         audited_file(lambda: meeting.pdf_bytes(pack, lang), meeting.file_name(pack, ".pdf", lang),
+                                      "pack"),
                          file_name=meeting.file_name(pack, ".pdf", lang), mime=meeting.PDF_MIME, key=f"{key}-pdf",
                          on_click="ignore", type="primary", icon=":material/picture_as_pdf:")
     complete = deferred_query(with_workbook, pack)  # the workbook's own frames, read when clicked
     right.download_button(t("Tải bảng tính Excel", "Download the Excel workbook"),
-                          lambda: meeting.xlsx_bytes(complete(), lang),
+                          audited_file(lambda: meeting.xlsx_bytes(complete(), lang),
+                                       meeting.file_name(pack, ".xlsx", lang), "pack"),
                           file_name=meeting.file_name(pack, ".xlsx", lang), mime=meeting.XLSX_MIME, key=f"{key}-xlsx",
                           on_click="ignore", icon=":material/table_view:")
 
@@ -792,7 +1111,7 @@ def slide(screen: Slide, *, key: str) -> None:
             return
         table, left_out = meeting.screen_table(screen.table)
         if table is not None:
-            st.container(key=f"{key}-table").table(table, hide_index=True)
+            st.container(key=f"{key}-table").table(markdown_frame(table), hide_index=True)
         if left_out:
             st.caption(t(f"Và {format_int(left_out)} dòng khác: bảng đầy đủ ở trang Báo cáo họp và trong tệp báo cáo.",
                          f"And {format_int(left_out)} more rows: the full table is on the Meeting report page and in "
@@ -800,5 +1119,5 @@ def slide(screen: Slide, *, key: str) -> None:
 
 
 def _plain(text: str) -> str:
-    """Text shown as it is by st.markdown (Markdown and LaTeX marks escaped)."""
-    return "".join("\\" + c if c in "\\`*_[]<>#~$|" else c for c in text)
+    """Text shown as it is by st.markdown (kpi.formatting.md_escape)."""
+    return md_escape(text)

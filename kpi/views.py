@@ -218,6 +218,14 @@ def filter_choices(con: duckdb.DuckDBPyConnection, dimension_id: str, period: Pe
     return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
+def unit_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every district, commune and agency name in the store, sorted: the units an account can be given."""
+    source = "kpi_monthly" if ensure_aggregates(con) is not None else "dossiers"
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT name FROM (SELECT unnest([district, commune, agency_name]) AS name FROM {source}) "
+        "WHERE nullif(trim(name), '') IS NOT NULL ORDER BY name").fetchall()]
+
+
 def freshness(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
               today: date | None = None) -> dict[str, object]:
     """Facts for the freshness line: newest received day and last import (whole store), whether the newest

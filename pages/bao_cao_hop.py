@@ -5,7 +5,7 @@ import streamlit as st
 
 from kpi import drilldown, meeting, overview, ui
 from kpi import pack as meeting_pack
-from kpi.formatting import format_int
+from kpi.formatting import format_int, md_escape
 from kpi.metrics import metric
 
 t = ui.t
@@ -30,7 +30,7 @@ st.caption(t("Báo cáo PDF (khổ A4) và bảng tính Excel của đúng kỳ 
 
 # --- cover ------------------------------------------------------------------------------------------
 st.subheader(meeting_pack.REPORT_TITLE["en" if lang == "en" else "vi"])
-st.markdown("\n".join(f"- **{label}:** {text}" for label, text in meeting_pack.cover_facts(pack, lang)))
+st.markdown("\n".join(f"- **{label}:** {md_escape(text)}" for label, text in meeting_pack.cover_facts(pack, lang)))
 
 # --- headline KPIs ----------------------------------------------------------------------------------
 st.subheader(t("Các chỉ số chính", "Headline KPIs"))

@@ -5,33 +5,37 @@ import streamlit as st
 
 from kpi import charts, db, store, ui
 from kpi.fields import term_label
-from kpi.formatting import format_int
+from kpi.formatting import format_int, md_escape
 
 t = ui.t
+who = ui.require("data")  # administrators and the province's read-only accounts; units are refused
 selection = ui.filters()
 ui.page_header("Dữ liệu", "Data", selection)
 lang = ui.lang()
 
 # --- import -----------------------------------------------------------------------------------------
 st.subheader(t("Nhập dữ liệu", "Import data"))
-uploads = st.file_uploader(
+if not who.may("import"):
+    st.caption(t("Chỉ tài khoản quản trị được nhập dữ liệu.", "Only administrators import data."))
+uploads = None if not who.may("import") else st.file_uploader(
     t("Tệp xuất từ hệ thống Một cửa (.csv, .txt, .xlsx, .xls, .gz; chọn được nhiều tệp)",
       "Exports from the one-stop system (.csv, .txt, .xlsx, .xls, .gz; several files at once)"),
-    type=list(store.UPLOAD_TYPES), accept_multiple_files=True, key="data-upload", max_upload_size=store.MAX_UPLOAD_MB,
+    type=list(store.UPLOAD_TYPES), accept_multiple_files=True, key="data-upload",
+    max_upload_size=store.UploadLimits.from_env().file_mb,
     help=t("Mỗi tệp được nhập trong một giao dịch riêng: tệp lỗi không làm thay đổi dữ liệu. Nhập lại cùng một "
            "tệp không tạo hồ sơ trùng (hồ sơ được cập nhật nếu tiến triển hơn).",
            "Each file is imported in its own transaction: a failing file leaves the data unchanged. Importing "
            "the same file again creates no duplicate (a dossier is updated when it has progressed)."))
-if st.button(t("Nhập dữ liệu", "Import"), key="data-import", type="primary", disabled=not uploads,
-             icon=":material/upload:"):
+if who.may("import") and st.button(t("Nhập dữ liệu", "Import"), key="data-import", type="primary",
+                                   disabled=not uploads, icon=":material/upload:"):
     bar = st.progress(0.0, text=t("Đang nhập…", "Importing…"))
 
     def progress(fraction: float, name: str) -> None:
-        bar.progress(min(fraction, 1.0), text=t(f"Đang nhập {name}…", f"Importing {name}…") if name else "")
+        shown = md_escape(name)  # names and reasons come from the upload: shown as written, never as Markdown
+        bar.progress(min(fraction, 1.0), text=t(f"Đang nhập {shown}…", f"Importing {shown}…") if name else "")
 
     try:  # into a new version of the store, put in place at the end: other sessions read the old one meanwhile
-        with ui.writing() as con:
-            outcomes = store.import_uploads(con, [(f.name, f) for f in uploads], progress=progress)
+        outcomes = ui.import_files([(f.name, f) for f in uploads], progress=progress)
     except db.StoreBusy as busy:
         outcomes = []
         st.error(str(busy), icon=":material/hourglass_top:")
@@ -44,13 +48,14 @@ if outcomes:
     st.markdown("#### " + t("Kết quả lần nhập vừa rồi", "Result of this import"))
     ui.data_table(store.import_summary(outcomes), store.OUTCOME_LABELS, key="data-outcome", file_stem="ket_qua_nhap")
     for number, outcome in enumerate(outcomes):
+        file = md_escape(outcome.file)
         if outcome.result is None:
-            st.error(t(f"{outcome.file}: không nhập được. {outcome.error}",
-                       f"{outcome.file}: not imported. {outcome.error}"), icon=":material/block:")
+            st.error(t(f"{file}: không nhập được. {md_escape(outcome.error)}",
+                       f"{file}: not imported. {md_escape(outcome.error)}"), icon=":material/block:")
         elif outcome.result.rejected or outcome.result.warnings:
-            with st.expander(t(f"{outcome.file}: {format_int(outcome.result.rejected)} dòng bị loại, "
+            with st.expander(t(f"{file}: {format_int(outcome.result.rejected)} dòng bị loại, "
                                f"{format_int(outcome.result.warnings)} cảnh báo",
-                               f"{outcome.file}: {format_int(outcome.result.rejected)} rejected rows, "
+                               f"{file}: {format_int(outcome.result.rejected)} rejected rows, "
                                f"{format_int(outcome.result.warnings)} warnings")):
                 ui.data_table(ui.query(store.problem_rows, outcome.result.import_id), store.PROBLEM_LABELS,
                               key=f"data-outcome-rows-{number}", file_stem=f"dong_bi_loai_{outcome.result.import_id}")

@@ -5,6 +5,7 @@ screen in large type, moved through with the previous and next buttons (the scre
 import streamlit as st
 
 from kpi import meeting, ui
+from kpi.formatting import md_escape
 from kpi.pack import period_text, slides
 
 t = ui.t
@@ -18,7 +19,7 @@ if not meeting.has_data(pack):
 
 screens = slides(pack, ui.lang())
 number = ui.slide_pager(len(screens), key="slide")
-st.caption(f"{period_text(pack.period, ui.lang())} · {pack.scope(ui.lang())} · "
+st.caption(f"{period_text(pack.period, ui.lang())} · {md_escape(pack.scope(ui.lang()))} · "
            + t("Kỳ và phạm vi chọn ở thanh bên; phím F11: trình duyệt toàn màn hình.",
                "Period and scope in the sidebar; F11: the browser's full screen."))
 ui.slide(screens[number - 1], key="slide")

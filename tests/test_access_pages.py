@@ -1,0 +1,122 @@
+"""Issue 7, point 6: a unit account of one district sees no dossier, no drill-down and no pack page of another
+district on any page, also through edited URL parameters; administrators' pages refuse it; the audit log
+records what it did (AppTest, logged in by single sign-on through `at.user`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apptest import app_test
+from kpi_rows import insert, row
+from streamlit.testing.v1 import AppTest
+
+from kpi import appdb, audit, db, ui
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "pages"
+HN = "Thành phố Hà Nội"
+BA_DINH, HOAN_KIEM = "Quận Ba Đình", "Quận Hoàn Kiếm"
+UNIT = "bd@hanoi.gov.vn"  # the head of Ba Đình
+
+
+def dossier(code: str, received: str, status: int, district: str, commune: str, **values: object) -> dict:
+    return row(received, status, dossier_code=code, province=HN, district=district, commune=commune,
+               agency_name=f"UBND {district.lower()}", agency_level="district", sector="Hộ tịch", **values)
+
+
+# March 2025: Ba Đình and Hoàn Kiếm each with late and overdue dossiers (codes BD-* and HK-*).
+ROWS = [
+    dossier("BD-1", "2025-03-03", 10, BA_DINH, "Phường Phúc Xá", due="2025-03-10", finished="2025-03-07"),
+    dossier("BD-2", "2025-03-04", 10, BA_DINH, "Phường Phúc Xá", due="2025-03-10", finished="2025-03-14"),
+    dossier("BD-3", "2025-03-05", 4, BA_DINH, "Phường Trúc Bạch", due="2025-03-12"),
+    dossier("HK-1", "2025-03-06", 10, HOAN_KIEM, "Phường Hàng Bạc", due="2025-03-13", finished="2025-03-20"),
+    dossier("HK-2", "2025-03-07", 10, HOAN_KIEM, "Phường Hàng Bạc", due="2025-03-14", finished="2025-03-12"),
+    dossier("HK-3", "2025-03-07", 4, HOAN_KIEM, "Phường Hàng Đào", due="2025-03-10"),
+]
+MARCH = {"ky": "month", "nam": "2025", "so": "3"}
+FOREIGN_DOSSIERS = ("HK-1", "HK-2", "HK-3")
+FOREIGN_BELOW = ("Phường Hàng Bạc", "Phường Hàng Đào")  # what lies under Hoàn Kiếm: its drill-down
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("access") / "access.duckdb"
+    con = db.connect(path)
+    insert(con, ROWS)
+    con.close()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(db.DB_ENV, str(path))
+        yield path
+
+
+def as_unit(page: str, **params: str) -> AppTest:
+    return app_test(PAGES / page, user=UNIT, role="unit", units=(BA_DINH,), **MARCH, **params)
+
+
+def everything_shown(at: AppTest) -> str:
+    """All the text a person can see on the page: titles, captions, messages, tables and charts."""
+    parts: list[str] = []
+    for kind in ("title", "header", "subheader", "markdown", "caption", "text", "info", "warning", "error",
+                 "success", "metric", "exception"):
+        parts += [str(getattr(e, "value", "")) + " " + str(getattr(e, "label", "")) for e in at.get(kind)]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    for chart in at.get("plotly_chart"):
+        parts.append(json.dumps(json.loads(chart.proto.spec), ensure_ascii=False))
+    return "\n".join(parts)
+
+
+PAGES_WITH_DATA = ["tong_quan.py", "dia_ban.py", "so_nganh.py", "danh_gia_thang.py", "theo_doi.py", "bao_cao_hop.py",
+                   "trinh_chieu.py", "phuong_phap.py"]
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_DATA)
+def test_a_unit_sees_no_dossier_of_another_district_on_any_page(store_path: Path, page: str) -> None:
+    at = as_unit(page)
+    assert not at.exception, at.exception
+    shown = everything_shown(at)
+    assert not [code for code in (*FOREIGN_DOSSIERS, *FOREIGN_BELOW) if code in shown]
+
+
+@pytest.mark.parametrize("page", ["tong_quan.py", "dia_ban.py", "so_nganh.py", "danh_gia_thang.py", "bao_cao_hop.py",
+                                  "trinh_chieu.py"])
+@pytest.mark.parametrize("edited", [{"huyen": HOAN_KIEM}, {"huyen": HOAN_KIEM, "xa": "Phường Hàng Bạc"},
+                                    {"don_vi": f"UBND {HOAN_KIEM.lower()}"}])
+def test_an_edited_address_never_widens_the_scope(store_path: Path, page: str, edited: dict) -> None:
+    at = as_unit(page, **edited)
+    assert not at.exception, at.exception
+    if "huyen" in edited:  # another district's drill-down: refused. Another agency: only its part of Ba Đình
+        assert any("ngoài phạm vi" in e.value for e in at.error), [e.value for e in at.error]
+    shown = everything_shown(at)
+    assert not [code for code in (*FOREIGN_DOSSIERS, *FOREIGN_BELOW) if code in shown]
+
+
+def test_the_own_district_shows_its_dossiers_and_the_province_its_ranking(store_path: Path) -> None:
+    at = as_unit("dia_ban.py", xa="Phường Phúc Xá", thu_tuc="1.000001")  # down to its procedure's dossiers
+    shown = everything_shown(at)
+    assert "BD-2" in shown and not any("ngoài phạm vi" in e.value for e in at.error)  # its late dossier
+    at = as_unit("dia_ban.py")  # opens on the account's own district
+    at.selectbox(key="filter-district").set_value(ui._ALL).run()  # "all": the province's ranking, names included
+    assert not at.exception, at.exception
+    ranking = everything_shown(at)
+    assert HOAN_KIEM in ranking and not [c for c in FOREIGN_DOSSIERS if c in ranking]
+
+
+@pytest.mark.parametrize("page", ["du_lieu.py", "tai_khoan.py", "nhat_ky.py"])
+def test_administrators_pages_refuse_a_unit(store_path: Path, page: str) -> None:
+    at = as_unit(page)
+    assert not at.exception, at.exception
+    assert any("không có quyền" in e.value for e in at.error)
+    assert not at.dataframe
+
+
+def test_the_audit_log_records_logins_and_refusals(store_path: Path) -> None:
+    as_unit("tong_quan.py", huyen=HOAN_KIEM)
+    events = audit.events(appdb.app_db_path(store_path), actor=UNIT)
+    actions = set(zip(events["action"], events["outcome"], strict=True))
+    assert {("login", "ok"), ("refused", "refused")} <= actions
+    refused = events[events["action"] == "refused"].iloc[0]
+    assert HOAN_KIEM in refused["detail"] and refused["scope"] == BA_DINH
