@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import csv
 import gzip
+import html
 import io
+import json
+import re
 import tomllib
 import zipfile
 from datetime import date
@@ -15,13 +18,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from kpi_rows import row, small_store
+from apptest import app_test
+from hypothesis import given
+from hypothesis.strategies import text as st_text
+from kpi_rows import insert, row, small_store
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from kpi import db, drilldown, exports, followups, store
+from kpi import charts, db, drilldown, exports, followups, store
 from kpi.dossier_lists import late_dossiers
 from kpi.form06 import write_form06
+from kpi.formatting import html_escape, markdown_frame, md_escape
+from kpi.importer import FileOutcome
 from kpi.pack import build_pack
 from kpi.pack_excel import write_pack_xlsx
 from kpi.periods import month
@@ -304,3 +312,131 @@ def test_upload_names_are_never_paths() -> None:
     assert store.upload_name("C:\\Users\\an\\x.csv") == "x.csv"
     assert store.upload_name("../../etc/passwd.csv") == "passwd.csv"
     assert store.upload_name("..") == store.upload_name("") == "upload"
+
+
+# --- markup in pages --------------------------------------------------------------------------------
+
+LINK = "[bấm vào](javascript:alert(1))"
+IMAGE = "![ảnh](http://evil.example/x.png)"
+SCRIPT = "<script>alert(1)</script> & :red[Sở] *đậm*"
+MARKDOWN_TEXTS = (LINK, IMAGE, SCRIPT, "- mục 1\n2. hai\n=== ", "www.evil.example a@b.vn https://evil.example/",
+                  "$x^2$ `mã` ~~gạch~~ | bảng | # tiêu đề", "\\[thoát\\] &amp; &#60;", ":::warning\n::tip[x]{a=b}")
+
+
+def _unescape(markdown: str) -> str:
+    """What CommonMark shows for text without any construct: each backslash escape of an ASCII mark removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+@pytest.mark.parametrize("text", MARKDOWN_TEXTS)
+def test_md_escape_shows_the_text_and_leaves_no_construct(text: str) -> None:
+    escaped = md_escape(text)
+    assert _unescape(escaped) == text  # what Markdown shows is the text itself
+    unescaped_marks = re.findall(r"(?<!\\)((?:\\\\)*)([\[\]<>`*_#|~$&@{}])", escaped)
+    assert not unescaped_marks, unescaped_marks
+    assert "://" not in escaped and "www." not in escaped.lower()
+    for line in escaped.split("\n"):
+        assert not re.match(r"\s*([-+=:]|\d+[.)])", line), line  # no list, underline or directive starts a line
+
+
+@given(st_text())
+def test_md_escape_round_trips_any_text(text: str) -> None:
+    assert _unescape(md_escape(text)) == text
+
+
+def test_html_escape_for_plotly_and_st_html() -> None:
+    text = '<a href="http://evil.example">x</a> & <b>đậm</b><br>'
+    escaped = html_escape(text)
+    assert "<" not in escaped and ">" not in escaped and html.unescape(escaped) == text
+    assert '"' in escaped  # Plotly decodes &lt; &gt; &amp; only: quotes stay as written
+    frame = pd.DataFrame({"group": [text, "Sở A"], "value": [0.5, 0.9], "target": [0.8, 0.8],
+                          "status": ["red", "green"], "numerator": [1, 9], "denominator": [2, 10]})
+    figure = charts.ranking_bar(frame, "on_time_rate", title="<i>" + LINK + "</i>")
+    bar = figure.data[0]
+    assert list(bar.y) == ["Sở A", escaped] and list(bar.customdata) == ["Sở A", text]  # a click still names it
+    assert all("<a" not in h and "<b>" not in h for h in bar.hovertext)
+    assert figure.layout.title.text == html_escape("<i>" + LINK + "</i>")
+
+
+def test_markdown_frame_escapes_texts_for_st_table() -> None:
+    frame = pd.DataFrame({"[Đơn vị](x)": [LINK, IMAGE], "Số": [-1, 2]})
+    shown = markdown_frame(frame)
+    assert list(shown.columns) == [md_escape("[Đơn vị](x)"), "Số"]
+    assert shown.iloc[:, 0].tolist() == [md_escape(LINK), md_escape(IMAGE)] and shown["Số"].tolist() == [-1, 2]
+
+
+AGENCY_LINK, AGENCY_IMAGE = LINK, IMAGE
+
+
+@pytest.fixture
+def markup_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A store whose agencies, sector, localities and procedure are named with Markdown and HTML, for the pages."""
+    path = tmp_path / "markup.duckdb"
+    con = db.connect(path)
+    place = {"sector": SCRIPT, "province": "Tỉnh Phú Thọ", "district": "## Huyện *Một*", "commune": "www.evil.example"}
+    insert(con, [
+        row("2024-05-02", 10, due="2024-05-10", finished="2024-05-08", agency_name=AGENCY_LINK,
+            agency_level="province", procedure_code="P1", **place),
+        row("2024-05-03", 10, due="2024-05-06", finished="2024-05-13", agency_name=AGENCY_LINK,
+            agency_level="province", procedure_code="P1", **place),
+        row("2024-05-04", 10, due="2024-05-20", finished="2024-05-10", agency_name=AGENCY_IMAGE,
+            agency_level="province", procedure_code="P1", **place),
+    ])
+    con.execute("UPDATE dossiers SET procedure_name = $name", {"name": "<a href='http://evil.example'>Thủ tục</a>"})
+    con.close()
+    monkeypatch.setenv(db.DB_ENV, str(path))
+    return path
+
+
+MAY_URL = {"ky": "month", "nam": "2024", "so": "5"}
+
+
+def _page(name: str, **params: str):
+    at = app_test(ROOT / "pages" / name, "vi", **{**MAY_URL, **params})
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at) -> list[str]:
+    """The Markdown bodies and labels a page drew: markdown, captions, alerts, buttons."""
+    return [e.value for e in (*at.markdown, *at.caption, *at.error, *at.warning, *at.info, *at.success)] + \
+        [b.label for b in at.button]
+
+
+def _literal(at, *names: str) -> None:
+    """Each name is drawn escaped (so shown as written), and no body holds it raw."""
+    texts = _texts(at)
+    for name in names:
+        assert any(md_escape(name) in text for text in texts), name
+        assert not any(name in text for text in texts), name
+
+
+def test_departments_page_shows_hostile_names_literally(markup_store: Path) -> None:
+    at = _page("so_nganh.py")
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = figure["data"][0]
+    assert set(bars["y"]) == {html_escape(AGENCY_LINK), html_escape(AGENCY_IMAGE)}  # no HTML in the chart's labels
+    assert set(bars["customdata"]) == {AGENCY_LINK, AGENCY_IMAGE}
+    at = _page("so_nganh.py", don_vi=AGENCY_LINK, linh_vuc=SCRIPT)  # the breadcrumb names the chosen unit and sector
+    _literal(at, AGENCY_LINK, SCRIPT)
+    crumbs = [b.label for b in at.button if b.key and b.key.startswith("so-nganh-crumbs")]
+    assert [_unescape(c) for c in crumbs] == ["Toàn tỉnh", AGENCY_LINK, f"Lĩnh vực {SCRIPT}"]
+
+
+def test_meeting_pages_show_the_scope_literally(markup_store: Path) -> None:
+    at = _page("bao_cao_hop.py", don_vi=AGENCY_IMAGE)
+    cover = next(m.value for m in at.markdown if "Phạm vi" in m.value)
+    assert f"- **Phạm vi:** {md_escape(AGENCY_IMAGE)}" in cover and AGENCY_IMAGE not in cover
+    at = _page("trinh_chieu.py", don_vi=AGENCY_IMAGE)
+    _literal(at, AGENCY_IMAGE)
+
+
+def test_data_page_shows_a_refused_file_literally(markup_store: Path) -> None:
+    name = "[tải về](http://evil.example).csv"
+    at = app_test(ROOT / "pages" / "du_lieu.py", "vi", run=False, **MAY_URL)
+    at.session_state["data-outcomes"] = [FileOutcome(name, error=f"<b>{name}</b>: không phải văn bản")]
+    at.run()
+    assert not at.exception, at.exception
+    error = next(e.value for e in at.error if "không nhập được" in e.value)
+    assert error == f"{md_escape(name)}: không nhập được. {md_escape(f'<b>{name}</b>: không phải văn bản')}"
+    assert name not in error and "<b>" not in error
