@@ -17,6 +17,7 @@ import pandas as pd
 
 from kpi import access, db
 from kpi.engine import DIMENSIONS
+from kpi.exports import neutralise_frame
 from kpi.importer import ingest_files
 from kpi.periods import Period
 
@@ -177,7 +178,7 @@ def _kpis(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(records, ensure_ascii=False))
     elif args.format == "csv":
-        sys.stdout.write(pd.DataFrame(records).to_csv(index=False))
+        sys.stdout.write(neutralise_frame(pd.DataFrame(records)).to_csv(index=False))
     else:
         print(_kpi_text(frame, args.by))
     return 0
@@ -252,7 +253,8 @@ def _late(args: argparse.Namespace) -> int:
                             {k: _json_value(v) for k, v in record.items()}, ensure_ascii=False))
                         first = False
                 else:
-                    sys.stdout.write(page.to_csv(index=False, header=first, date_format="%Y-%m-%d %H:%M:%S"))
+                    sys.stdout.write(neutralise_frame(page).to_csv(index=False, header=first,
+                                                                   date_format="%Y-%m-%d %H:%M:%S"))
                     first = False
                 written += len(page)
                 offset += len(page)

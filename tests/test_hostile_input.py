@@ -10,6 +10,8 @@ import html
 import io
 import json
 import re
+import subprocess
+import sys
 import tomllib
 import zipfile
 from datetime import date
@@ -440,3 +442,20 @@ def test_data_page_shows_a_refused_file_literally(markup_store: Path) -> None:
     error = next(e.value for e in at.error if "không nhập được" in e.value)
     assert error == f"{md_escape(name)}: không nhập được. {md_escape(f'<b>{name}</b>: không phải văn bản')}"
     assert name not in error and "<b>" not in error
+
+
+def test_cli_csv_is_inert(tmp_path: Path) -> None:
+    """`python -m kpi late` and `kpis --format csv` write the CSV a user opens in Excel: formulas neutralised."""
+    path = tmp_path / "hostile.duckdb"
+    con = db.connect(path)
+    insert(con, _hostile_rows())
+    con.execute("UPDATE dossiers SET procedure_name = $name", {"name": PROCEDURE})
+    con.close()
+    for args in (("late", "--from", "2024-05-01", "--to", "2024-05-31"),
+                 ("kpis", "--from", "2024-05-01", "--to", "2024-05-31", "--by", "agency", "--format", "csv")):
+        done = subprocess.run([sys.executable, "-m", "kpi", *args, "--db", str(path)], cwd=ROOT, capture_output=True,
+                              text=True, encoding="utf-8", timeout=120)
+        assert done.returncode == 0, done.stderr
+        records = list(csv.reader(io.StringIO(done.stdout, newline="")))
+        texts = [cell for record in records for cell in record if not _is_number(cell)]
+        assert "'" + AGENCY in texts and all(_is_inert(t) for t in texts), (args, records)
