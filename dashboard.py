@@ -6,9 +6,6 @@ from kpi import ui
 
 st.set_page_config(page_title="egov-kpi · Chỉ số CCHC", page_icon=":material/analytics:", layout="wide")
 ui.language_switch()
-who = ui.caller()  # the login (or the first-run form) until someone is logged in; every query runs as them
-ui.account_box()
-ui.pin_store()  # this run reads the store as it is now; an empty one is filled with the bundled sample first
 
 # (file, Vietnamese title, English title, icon, URL path); the first is the landing page.
 PAGES = (
@@ -26,6 +23,12 @@ PAGES = (
 )
 # The pages a role may open (kpi.access.PERMISSIONS); each of these pages checks it again itself.
 NEEDS = {"du-lieu": "data", "tai-khoan": "users", "nhat-ky": "audit"}
+if not ui.logged_in():  # the login at every page's address, so that a shared link opens its page after it
+    st.navigation([st.Page(ui.login_page, title=ui.t(vi, en), url_path=url, default=(i == 0))
+                   for i, (_, vi, en, _, url) in enumerate(PAGES)], position="hidden").run()
+who = ui.caller()  # the login (or the first-run form) until someone is logged in; every query runs as them
+ui.account_box()
+ui.pin_store()  # this run reads the store as it is now; an empty one is filled with the bundled sample first
 navigation = st.navigation([
     st.Page(path, title=ui.t(vi, en), icon=icon, url_path=url, default=(i == 0))
     for i, (path, vi, en, icon, url) in enumerate(PAGES) if url not in NEEDS or who.may(NEEDS[url])

@@ -224,6 +224,17 @@ def single_sign_on() -> bool:
         return False
 
 
+def login_page() -> None:
+    """The page shown at any address before the login (dashboard.py): the login, after which the run starts
+    again with the caller's pages, at the same address."""
+    caller()
+
+
+def logged_in() -> bool:
+    """Whether this session has a caller whose session has not expired."""
+    return st.session_state.get(_CALLER) is not None and not accounts.session_expired(st.session_state.get(_SEEN))
+
+
 def caller() -> access.Caller:
     """The logged-in caller. When nobody is (or the session was idle too long), the login screen, or the
     first-run form that creates the first administrator, is drawn instead and the run stops there."""
@@ -236,8 +247,9 @@ def caller() -> access.Caller:
         found = None
     if found is None:
         account = _sso_account() if single_sign_on() else _password_account()
-        found = access.Caller(account.email, account.role, account.units)
-        st.session_state[_CALLER] = found
+        st.session_state[_CALLER] = access.Caller(account.email, account.role, account.units)
+        st.session_state[_SEEN] = now
+        st.rerun()  # logged in: the run starts again without the login screen
     st.session_state[_SEEN] = now
     return found
 
@@ -281,8 +293,9 @@ def _sso_account() -> accounts.Account:
         audit.record(app_db(), actor=email, role="", action="login", outcome="refused",
                      detail={"via": "sso", "reason": "no account"})
         _login_title()
-        st.error(t(f"Tài khoản {email} chưa được cấp quyền xem bảng điều khiển; hãy liên hệ Văn phòng UBND tỉnh.",
-                   f"The account {email} has not been given access to the dashboard; ask the provincial office."))
+        shown = md_escape(email)
+        st.error(t(f"Tài khoản {shown} chưa được cấp quyền xem bảng điều khiển; hãy liên hệ Văn phòng UBND tỉnh.",
+                   f"The account {shown} has not been given access to the dashboard; ask the provincial office."))
         st.button(t("Đăng xuất", "Log out"), on_click=st.logout)
         st.stop()
     audit.record(app_db(), actor=account.email, role=account.role, action="login",
@@ -312,7 +325,7 @@ def _password_account() -> accounts.Account:
                 try:
                     return accounts.create_first_admin(path, email, password)
                 except accounts.AccountError as error:
-                    st.error(str(error))
+                    st.error(md_escape(str(error)))
         st.stop()
     with st.form("login"):
         st.subheader(t("Đăng nhập", "Log in"))
@@ -323,9 +336,9 @@ def _password_account() -> accounts.Account:
         try:
             return accounts.authenticate(path, email, password)
         except accounts.LoginRefused as refused:
-            st.error(str(refused))
+            st.error(md_escape(str(refused)))
         except accounts.AccountError as error:
-            st.error(str(error))
+            st.error(md_escape(str(error)))
     st.stop()
     raise AssertionError("unreachable")  # st.stop() ends the run
 
@@ -380,8 +393,8 @@ def account_box() -> None:
     """The sidebar's line of who is logged in, with the log-out button."""
     who = caller()
     with st.sidebar:
-        st.caption(f"{who.name} · {access.role_label(who.role, lang())}"
-                   + (f" · {', '.join(who.units)}" if who.units else ""))
+        st.caption(md_escape(f"{who.name} · {access.role_label(who.role, lang())}"
+                             + (f" · {', '.join(who.units)}" if who.units else "")))
         st.button(t("Đăng xuất", "Log out"), on_click=logout, key="logout", icon=":material/logout:")
 
 
@@ -389,7 +402,7 @@ def refused(error: access.AccessRefused) -> None:
     """Show a refusal (recorded in the audit log) and stop the run: a page reached by an edited address never
     shows more than the caller's scope."""
     _audit(st.session_state.get(_CALLER), "refused", detail={"reason": str(error)[:300]}, outcome="refused")
-    st.error(str(error), icon=":material/block:")
+    st.error(md_escape(str(error)), icon=":material/block:")  # it names what the address asked for: shown as text
     st.stop()
 
 

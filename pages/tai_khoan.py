@@ -4,6 +4,7 @@ password, disable. Single-sign-on users and identity-provider groups are account
 import streamlit as st
 
 from kpi import access, accounts, ui
+from kpi.formatting import md_escape
 
 t = ui.t
 who = ui.require("users")
@@ -34,9 +35,9 @@ with add, st.form("account-add", clear_on_submit=True):
         try:
             accounts.add_user(path, name, role, units if role == "unit" else (), password or None,
                               created_by=who.name, kind=kind)
-            st.success(t(f"Đã thêm {name}.", f"{name} added."))
+            st.success(t(f"Đã thêm {md_escape(name)}.", f"{md_escape(name)} added."))
         except accounts.AccountError as error:
-            st.error(str(error))
+            st.error(md_escape(str(error)))
 with change:
     names = [u.email for u in users]
     chosen = st.selectbox(t("Tài khoản", "Account"), names, key="account-chosen") if names else None
@@ -59,4 +60,4 @@ with change:
                 accounts.remove_user(path, chosen, by=who.name, kind=picked.kind)
                 st.rerun()
         except accounts.AccountError as error:
-            st.error(str(error))
+            st.error(md_escape(str(error)))

@@ -235,15 +235,45 @@ def chromium() -> Iterator[object]:
             browser.close()
 
 
-def new_page(browser, *, locale: str = "vi-VN"):
-    """A tab in a fresh context (no shared cookies or storage), with the run counter installed."""
+# The dashboard's built-in login (kpi.accounts): the account the browser tests log in as, made beside the store
+# before the server starts (`add_account`).
+ADMIN_EMAIL, ADMIN_PASSWORD = "quantri@egov-kpi.test", "mat-khau-thu-nghiem-1"
+_LOGINS: dict[object, tuple[str, str] | None] = {}  # tab -> (e-mail, password) open_page logs in with
+
+
+def add_account(store: Path, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD, role: str = "admin",
+                units: Sequence[str] = ()) -> None:
+    """An account with a password in the app database beside `store` (kpi.appdb), unless it exists."""
+    from kpi import accounts, appdb
+
+    path = appdb.app_db_path(store)
+    if accounts.get_user(path, email) is None:
+        accounts.add_user(path, email, role, units, password, created_by="tests")
+
+
+def new_page(browser, *, locale: str = "vi-VN", login: tuple[str, str] | None = (ADMIN_EMAIL, ADMIN_PASSWORD)):
+    """A tab in a fresh context (no shared cookies or storage), with the run counter installed. `login`: the
+    e-mail and password `open_page` gives the dashboard's login form whenever it shows (None: leave it)."""
     context = browser.new_context(viewport=VIEWPORT, locale=locale, timezone_id="Asia/Ho_Chi_Minh")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     runs = _RunCounter()
     _RUNS[page] = runs
+    _LOGINS[page] = login
     page.on("websocket", runs.watch)
     return page
+
+
+_LOGIN_FORM = '[data-testid="stForm"]:has(input[type="password"])'
+
+
+def log_in(page, email: str, password: str, timeout: float = TIMEOUT_MS) -> float:
+    """Fill the dashboard's login form (e-mail, password) and submit; waits for the page behind it."""
+    form = page.locator(_LOGIN_FORM).first
+    form.locator('input[type="text"]').first.fill(email)
+    form.locator('input[type="password"]').first.fill(password)
+    return rerun(page, lambda: form.locator('[data-testid="stBaseButton-primaryFormSubmit"], button').last.click(),
+                 timeout)
 
 
 class _RunCounter:
@@ -320,7 +350,12 @@ def open_page(page, url: str, timeout: float = TIMEOUT_MS) -> float:
     _RUNS[page].current = None  # until the new document opens its socket
     started = time.perf_counter()
     page.goto(url, wait_until="domcontentloaded", timeout=timeout)
-    return _wait_done(page, before, timeout) - started
+    drawn = _wait_done(page, before, timeout)
+    login = _LOGINS.get(page)
+    if login and page.locator(_LOGIN_FORM).count():  # a new session of the dashboard: its login first
+        log_in(page, *login, timeout=timeout)
+        drawn = time.perf_counter()
+    return drawn - started
 
 
 def rerun(page, action: Callable[[], object], timeout: float = TIMEOUT_MS) -> float:
@@ -622,6 +657,7 @@ def dashboard_url(browser, fixture_db: Path) -> Iterator[str]:
     """The dashboard (`streamlit run dashboard.py`) served over `fixture_db`; its base URL."""
     from kpi import db
 
+    add_account(fixture_db)  # the administrator open_page logs in as (the dashboard asks every new session)
     with streamlit_server(ROOT / "dashboard.py", {db.DB_ENV: str(fixture_db)}) as url:
         be_first_visitor(browser, url)
         yield url

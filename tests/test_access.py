@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -113,3 +114,80 @@ def test_download_rows_within_the_scope():
     frame = pd.DataFrame({"district": [YL, TT, None], "value": [1, 2, 3]})
     assert access.in_scope_rows(UNIT, frame)["value"].tolist() == [1, 3]
     assert access.in_scope_rows(access.operator(), frame)["value"].tolist() == [1, 2, 3]
+
+
+# --- the CLI's --user -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cli_store(tmp_path_factory, con):
+    """The module's dossiers in a store file, with a unit account of Yên Lập and a province account."""
+    from kpi import accounts, appdb, db
+
+    path = tmp_path_factory.mktemp("cli") / "store.duckdb"
+    con.execute("ATTACH $path AS file_store", {"path": str(path)})
+    try:
+        con.execute("COPY FROM DATABASE memory TO file_store")
+    finally:
+        con.execute("DETACH file_store")
+    db.connect(path).close()
+    app = appdb.app_db_path(path)
+    accounts.add_user(app, "yl@phutho.gov.vn", "unit", [YL], created_by="tests")
+    accounts.add_user(app, "tinh@phutho.gov.vn", "province", created_by="tests")
+    return path
+
+
+def cli(capsys, store, *args: str) -> tuple[int, str, str]:
+    from kpi.__main__ import main
+
+    code = main([*args[:1], "--db", str(store), *args[1:]])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def cli_events(store) -> list[tuple[str, str, str]]:
+    from kpi import appdb, audit
+
+    frame = audit.events(appdb.app_db_path(store))
+    return list(zip(frame["actor"], frame["action"], frame["outcome"], strict=True))
+
+
+def test_cli_kpis_as_a_unit_compares_but_never_drills(capsys, cli_store):
+    period = ("--from", "2024-04-01", "--to", "2024-06-30")
+    code, out, _ = cli(capsys, cli_store, "kpis", *period, "--by", "district", "--format", "json",
+                       "--user", "yl@phutho.gov.vn")
+    rows = {r["district"]: (r["numerator"], r["denominator"]) for r in json.loads(out) if r["metric"] == "on_time_rate"}
+    assert code == 0 and rows == {YL: (1, 2), TT: (1, 3), None: (1, 1)}  # a ranking: every district
+    code, out, _ = cli(capsys, cli_store, "kpis", *period, "--by", "channel", "--format", "json",
+                       "--user", "yl@phutho.gov.vn")
+    rows = {r["channel"]: (r["numerator"], r["denominator"]) for r in json.loads(out) if r["metric"] == "on_time_rate"}
+    assert rows == {"direct": (1, 2)}  # not a ranking of units: its own dossiers only
+    code, out, err = cli(capsys, cli_store, "kpis", *period, "--where", f"district={TT}", "--user", "yl@phutho.gov.vn")
+    assert code == 4 and not out and TT in err and "ngoài phạm vi" in err
+    assert ("yl@phutho.gov.vn", "report", "refused") in cli_events(cli_store)
+    assert ("yl@phutho.gov.vn", "report", "ok") in cli_events(cli_store)
+
+
+def test_cli_late_as_a_unit_lists_its_own_dossiers(capsys, cli_store):
+    period = ("--from", "2024-04-01", "--to", "2024-06-30")
+    code, out, _ = cli(capsys, cli_store, "late", *period, "--kind", "resolved_late", "--format", "json",
+                       "--user", "yl@phutho.gov.vn")
+    assert code == 0 and [r["district"] for r in json.loads(out)] == [YL]
+    code, out, _ = cli(capsys, cli_store, "late", *period, "--kind", "resolved_late", "--format", "json",
+                       "--user", "tinh@phutho.gov.vn")
+    assert code == 0 and sorted(r["district"] for r in json.loads(out)) == [TT, TT, YL]
+    assert ("yl@phutho.gov.vn", "download", "ok") in cli_events(cli_store)
+
+
+def test_cli_refusals(capsys, cli_store, tmp_path):
+    export = tmp_path / "x.csv"
+    export.write_text("Mã hồ sơ\nH-1\n", encoding="utf-8")
+    code, _, err = cli(capsys, cli_store, "ingest", str(export), "--user", "tinh@phutho.gov.vn")
+    assert code == 4 and "nhập dữ liệu" in err  # a province account reads only
+    code, _, err = cli(capsys, cli_store, "pack", "--from", "2024-04-01", "--to", "2024-06-30", "--where",
+                       f"district={TT}", "--out", str(tmp_path), "--user", "yl@phutho.gov.vn")
+    assert code == 4 and TT in err and not list(tmp_path.glob("*.pdf"))
+    with pytest.raises(SystemExit, match="no active account"):
+        cli(capsys, cli_store, "kpis", "--from", "2024-04-01", "--to", "2024-06-30", "--user", "ai@x.vn")
+    actions = cli_events(cli_store)
+    assert ("tinh@phutho.gov.vn", "import", "refused") in actions and ("yl@phutho.gov.vn", "pack", "refused") in actions

@@ -13,7 +13,7 @@ from apptest import app_test
 from kpi_rows import insert, row
 from streamlit.testing.v1 import AppTest
 
-from kpi import appdb, audit, db, ui
+from kpi import accounts, appdb, audit, db, ui
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
@@ -120,3 +120,72 @@ def test_the_audit_log_records_logins_and_refusals(store_path: Path) -> None:
     assert {("login", "ok"), ("refused", "refused")} <= actions
     refused = events[events["action"] == "refused"].iloc[0]
     assert HOAN_KIEM in refused["detail"] and refused["scope"] == BA_DINH
+
+
+# --- the built-in login (no single sign-on configured) ----------------------------------------------
+
+
+def built_in(page: str = "tong_quan.py") -> AppTest:
+    at = AppTest.from_file(str(PAGES / page), default_timeout=120)
+    at.query_params.update(MARCH)
+    return at.run()
+
+
+def submit(at: AppTest, **fields: str) -> AppTest:
+    for key, value in fields.items():
+        at.text_input(key=key).input(value)
+    return next(b for b in at.button if "FormSubmitter" in str(b.id) or b.key is None).click().run()
+
+
+def test_first_run_creates_the_administrator_then_logs_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "new.duckdb"
+    db.connect(path).close()
+    insert_rows(path)
+    monkeypatch.setenv(db.DB_ENV, str(path))
+    at = built_in()
+    assert any("tạo tài khoản quản trị" in s.value.lower() for s in at.subheader)
+    at = submit(at, **{"first-admin-email": "Admin@Tinh.gov.vn", "first-admin-password": "mot-mat-khau-dai",
+                       "first-admin-again": "mot-mat-khau-dai"})
+    assert not at.exception and not at.error
+    assert at.title and at.title[0].value == "Tổng quan"  # logged in: the page itself
+    assert accounts.get_user(appdb.app_db_path(path), "admin@tinh.gov.vn").role == "admin"
+
+
+def insert_rows(path: Path) -> None:
+    con = db.connect(path)
+    insert(con, ROWS)
+    con.close()
+
+
+def test_built_in_login_refuses_wrong_passwords_and_locks_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "login.duckdb"
+    insert_rows(path)
+    monkeypatch.setenv(db.DB_ENV, str(path))
+    app = appdb.app_db_path(path)
+    accounts.add_user(app, "quantri@tinh.gov.vn", "admin", (), "mat-khau-dung-1", created_by="tests")
+    at = built_in()
+    for attempt in range(accounts.MAX_FAILURES):
+        at = submit(at, **{"login-email": "quantri@tinh.gov.vn", "login-password": f"sai-{attempt}"})
+        assert at.error and at.title[0].value != "Tổng quan"
+    at = submit(at, **{"login-email": "quantri@tinh.gov.vn", "login-password": "mat-khau-dung-1"})
+    assert any("khoá" in e.value.lower() for e in at.error), [e.value for e in at.error]  # locked, right or not
+    events = audit.events(app, actor="quantri@tinh.gov.vn")
+    assert (events["action"] == "login_failed").sum() >= accounts.MAX_FAILURES
+    assert (events["action"] == "lockout").sum() == 1
+
+
+def test_built_in_login_then_the_session_times_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+
+    path = tmp_path / "login.duckdb"
+    insert_rows(path)
+    monkeypatch.setenv(db.DB_ENV, str(path))
+    accounts.add_user(appdb.app_db_path(path), "quantri@tinh.gov.vn", "admin", (), "mat-khau-dung-1",
+                      created_by="tests")
+    at = submit(built_in(), **{"login-email": "quantri@tinh.gov.vn", "login-password": "mat-khau-dung-1"})
+    assert not at.exception and at.title[0].value == "Tổng quan"
+    at.session_state["_egov_last_seen"] = dt.datetime.now() - dt.timedelta(minutes=accounts.session_minutes() + 1)
+    at.run()
+    assert any("hết hạn" in i.value for i in at.info) and at.text_input(key="login-password")
+    events = audit.events(appdb.app_db_path(path), actor="quantri@tinh.gov.vn")
+    assert {"login", "logout"} <= set(events["action"])
