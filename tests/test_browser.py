@@ -26,12 +26,14 @@ from kpi.pack import build_pack, slides
 
 pytest.register_assert_rewrite("browser")  # its helpers' asserts explain themselves, as in a test module
 from browser import (  # noqa: E402
+    add_account,
     assert_no_exception,
     choose_radio,
     click_nav,
     click_plotly_bar,
     grid_rows,
     nav_links,
+    new_page,
     open_page,
     open_tab,
     plotly_bars,
@@ -363,3 +365,35 @@ def test_presentation_next_twice(page, dashboard_url: str, engine_db: Path) -> N
     assert value.inner_text().strip() == screens[2].value_text
     assert float(value.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 80  # 6rem
     screenshot(page, "presentation-3")
+
+
+UNIT_EMAIL, UNIT_PASSWORD = "huyen@egov-kpi.test", "mat-khau-don-vi-1"
+
+
+def test_a_unit_account_logged_in(browser, dashboard_url: str, fixture_db: Path, engine_db: Path) -> None:
+    """Issue 7: a district's head logs in through the form. The navigation has no Data, Accounts or Audit log
+    page; Localities opens on the district, its communes ranked with the engine's numbers for that district;
+    another district's drill-down, asked for by an edited address, is refused and draws no chart or table."""
+    districts = engine_ranking(engine_db, "district")
+    own, other = list(districts)[0], list(districts)[-1]
+    communes = engine_ranking(engine_db, "commune", {"district": own})
+    add_account(fixture_db, UNIT_EMAIL, UNIT_PASSWORD, "unit", [own])
+    tab = new_page(browser, login=(UNIT_EMAIL, UNIT_PASSWORD))
+    try:
+        open_page(tab, with_query(urljoin(dashboard_url, "dia-ban"), **DRILL_QUERY))
+        assert_no_exception(tab)
+        assert title(tab) == "Địa bàn"
+        pages = {label for label, _ in nav_links(tab)}
+        assert not pages & {"Dữ liệu", "Tài khoản", "Nhật ký"} and "Địa bàn" in pages, pages
+        assert sidebar_choice(tab, "Quận/Huyện") == own
+        assert_ranking(tab, communes, f"communes of the account's own {own}")
+        screenshot(tab, "unit-1-own-district")
+
+        open_page(tab, with_query(urljoin(dashboard_url, "dia-ban"), **DRILL_QUERY, huyen=other))
+        refusal = tab.locator('[data-testid="stAlertContentError"]')
+        assert refusal.count() and "ngoài phạm vi" in refusal.first.inner_text()
+        assert tab.locator('[data-testid="stPlotlyChart"]').count() == 0
+        assert tab.locator('[data-testid="stDataFrame"]').count() == 0
+        screenshot(tab, "unit-2-other-district-refused")
+    finally:
+        tab.context.close()
