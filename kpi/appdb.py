@@ -10,12 +10,12 @@ Nothing here runs at import time.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+
+from kpi.db import exclusive
 
 LOCK_TIMEOUT_S = 10.0  # every holder is short (a login, one audit row), so waiting longer means something is stuck
 
@@ -74,8 +74,9 @@ def opened(path: str | Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[duc
     seconds, then raises AppDbBusy. Keep the block short: everyone else waits for it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path(path).open("a+") as handle:  # closing the handle releases the lock
-        _lock(handle, path, timeout)
+    with exclusive(lock_path(path), timeout, lambda: AppDbBusy(
+            f"{path}: cơ sở dữ liệu tài khoản và nhật ký đang bận quá {timeout:.0f} giây "
+            f"(the accounts and audit database has been busy for over {timeout:.0f} s)"), poll=0.02):
         con = duckdb.connect(str(path))
         try:
             con.execute(SCHEMA)
@@ -88,16 +89,3 @@ def opened(path: str | Path, *, timeout: float = LOCK_TIMEOUT_S) -> Iterator[duc
             con.execute("COMMIT")
         finally:
             con.close()
-
-
-def _lock(handle: object, path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise AppDbBusy(f"{path}: cơ sở dữ liệu tài khoản và nhật ký đang bận quá {timeout:.0f} giây "
-                                f"(the accounts and audit database has been busy for over {timeout:.0f} s)") from None
-            time.sleep(0.02)

@@ -15,7 +15,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -112,22 +112,26 @@ def lock_path(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def _locked(path: Path, timeout: float) -> Iterator[None]:
-    handle = lock_path(path).open("a+")
+def exclusive(lock_file: Path, timeout: float, busy: Callable[[], Exception], poll: float = 0.05) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_file` (created when missing) for the block, waiting up to `timeout`
+    seconds for another holder, process or thread, then raising `busy()`. Released when the block ends."""
     deadline = time.monotonic() + timeout
-    try:
+    with Path(lock_file).open("a+") as handle:  # closing it releases the lock
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreBusy(f"{path}: một lần nhập khác đang ghi vào kho dữ liệu quá {timeout:.0f} giây "
-                                    f"(another import has been writing the store for over {timeout:.0f} s)") from None
-                time.sleep(0.05)
+                    raise busy() from None
+                time.sleep(poll)
         yield
-    finally:
-        handle.close()  # releases the lock
+
+
+def _locked(path: Path, timeout: float) -> contextlib.AbstractContextManager[None]:
+    return exclusive(lock_path(path), timeout, lambda: StoreBusy(
+        f"{path}: một lần nhập khác đang ghi vào kho dữ liệu quá {timeout:.0f} giây "
+        f"(another import has been writing the store for over {timeout:.0f} s)"))
 
 
 def _fsync(path: Path) -> None:
