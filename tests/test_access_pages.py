@@ -189,3 +189,54 @@ def test_built_in_login_then_the_session_times_out(tmp_path: Path, monkeypatch: 
     assert any("hết hạn" in i.value for i in at.info) and at.text_input(key="login-password")
     events = audit.events(appdb.app_db_path(path), actor="quantri@tinh.gov.vn")
     assert {"login", "logout"} <= set(events["action"])
+
+
+# --- the audit log records each action ---------------------------------------------------------------
+
+
+def test_audit_of_a_followup_a_report_and_a_download(store_path: Path) -> None:
+    """A follow-up recorded on its page, the meeting report drawn, and a file written by a download button (the
+    deferred file of `ui.audited_file`, as a click writes it) each leave an event with who and what."""
+    at = app_test(PAGES / "theo_doi.py", **MARCH)
+    at.selectbox(key="fu-dimension").set_value("district").run()
+    at.selectbox(key="fu-unit").set_value(BA_DINH)
+    at.text_area(key="fu-task").input("Giảm hồ sơ quá hạn")
+    at.text_input(key="fu-owner").input("UBND quận")
+    at.button(key="fu-add-submit").click()
+    at.run()
+    assert not at.exception and not at.error
+    app_test(PAGES / "bao_cao_hop.py", **MARCH, huyen=BA_DINH)
+
+    def download() -> None:
+        import streamlit as st
+
+        from kpi import ui
+
+        written = ui.audited_file(lambda: b"a;b\n1;2\n", "bang-so-lieu.csv", "download")()
+        st.write(len(written))
+
+    clicked = AppTest.from_function(download, default_timeout=60)
+    clicked.secrets["auth"] = at.secrets["auth"]
+    clicked.user = {"is_logged_in": True, "email": "quantri@egov-kpi.test"}
+    clicked.run()
+    assert not clicked.exception, clicked.exception
+    events = audit.events(appdb.app_db_path(store_path), actor="quantri@egov-kpi.test")
+    seen = {(a, t.split(";")[0]) for a, t in zip(events["action"], events["target"], strict=True)}
+    assert ("followup_change", "add_followup") in seen
+    assert ("report", "Tháng 03/2025") in seen
+    assert ("download", "bang-so-lieu.csv") in seen
+    written = events[events["action"] == "download"].iloc[0]
+    assert json.loads(written["detail"]) == {"bytes": 8} and written["role"] == "admin"
+
+
+def test_audit_of_an_import(store_path: Path, tmp_path: Path) -> None:
+    """An import (here the CLI's, as the nightly job runs it) is recorded with the file and its counts."""
+    from kpi.__main__ import main
+    from kpi.sample import write_sample
+
+    export = write_sample(tmp_path / "dem.csv", rows=30, seed=3)
+    copy = tmp_path / "copy.duckdb"
+    copy.write_bytes(store_path.read_bytes())
+    assert main(["ingest", "--db", str(copy), str(export)]) == 0
+    [event] = audit.events(appdb.app_db_path(copy), action="import").to_dict("records")
+    assert event["actor"].startswith("cli:") and event["outcome"] == "ok" and "dem.csv" in event["target"]
