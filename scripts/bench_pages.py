@@ -463,6 +463,7 @@ def main() -> int:
     parser.add_argument("--db", type=Path, help="an existing store (default: build one of --rows dossiers)")
     parser.add_argument("--rows", type=int, default=200_000, help="dossiers of the built store (default 200000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sessions", type=int, default=5, help="browser: sessions open at once for the memory figure")
     parser.add_argument("--repeats", type=int, default=3, help="warm renders and changes per page (median)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-output", help="where the built store is kept")
     mode = parser.add_mutually_exclusive_group()
@@ -517,14 +518,43 @@ def main() -> int:
             first = timed(url, lambda: _first_visit(chromium, url + last))
             print(f"first visitor (a new tab at /{last}) after the server start: {first}")
             rows += measure_app(chromium, url, lambda path: CHANGES + PAGE_CHANGES.get(path, []), args.repeats)
+            sessions = sessions_memory(chromium, url, args.sessions)
     print()
     print_table(rows, change_names)
+    print(f"\nserver resident memory (VmRSS, the dashboard's process): {sessions}")
     print(f"\nseconds until drawn (CPU seconds meanwhile: server / browser). first render: the page reached by its"
           f" sidebar link in one session, the first time since the server started (its queries not cached yet"
           f" unless an earlier page made them). changes: in that session, the first time (cold caches) · the "
           f"median of {max(args.repeats, 2) - 1} later times, each undone before the next. opened in a new tab:"
           f" the app's whole front end loaded again, queries cached, median of {args.repeats}.")
     return 0
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux /proc, VmRSS) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def sessions_memory(chromium: object, url: str, count: int) -> str:
+    """The server's resident memory after the page runs above, then with `count` sessions open at once, each
+    logged in on a different page (landing page, Localities, Departments, Monthly review, Meeting report)."""
+    pid = browser.SERVER_PIDS[url]
+    before = _rss_mb(pid)
+    wanted = ["", "dia-ban", "so-nganh", "danh-gia-thang", "bao-cao-hop"]
+    tabs = []
+    try:
+        for i in range(count):
+            tab = browser.new_page(chromium)
+            tabs.append(tab)
+            browser.open_page(tab, url + wanted[i % len(wanted)])
+        after = _rss_mb(pid)
+    finally:
+        for tab in tabs:
+            tab.context.close()
+    return f"{before:,.0f} MB after the page runs above; {after:,.0f} MB with {count} sessions open (target ≤ 2 GB)"
 
 
 if __name__ == "__main__":
