@@ -680,7 +680,7 @@ def be_first_visitor(browser, url: str) -> None:
     starts, widgets drawn before `navigation.run()` (the language radio) get their id from the entry script
     in the first run and from the page in the next, so that session's first widget change can be dropped.
     Tests and benchmarks take the place of every later visitor."""
-    tab = new_page(browser)
+    tab = new_page(browser, login=None)  # leaves at the login: that first session is not to be used
     try:
         open_page(tab, url)
     finally:
