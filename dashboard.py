@@ -18,6 +18,7 @@ PAGES = (
     ("pages/trinh_chieu.py", "Trình chiếu", "Presentation", ":material/slideshow:", "trinh-chieu"),
     ("pages/du_lieu.py", "Dữ liệu", "Data", ":material/database:", "du-lieu"),
     ("pages/phuong_phap.py", "Phương pháp", "Methodology", ":material/menu_book:", "phuong-phap"),
+    ("pages/chi_tieu.py", "Chỉ tiêu", "Targets", ":material/flag:", "chi-tieu"),
     ("pages/tai_khoan.py", "Tài khoản", "Accounts", ":material/manage_accounts:", "tai-khoan"),
     ("pages/nhat_ky.py", "Nhật ký", "Audit log", ":material/history:", "nhat-ky"),
 )

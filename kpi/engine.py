@@ -265,7 +265,8 @@ def _scope_params(scope: Scope | None) -> dict[str, object]:
 @dataclass(frozen=True)
 class Targets:
     """KPI targets: the registry defaults, overridden per KPI and optionally per unit (a group value such
-    as an agency or commune name). A None override removes a default target.
+    as an agency or commune name). A None override removes a default target. The engine's calls without
+    `targets` use those stored in the dashboard (`from_store`); the CLI's --targets file (`from_file`) replaces them.
 
     File formats (`Targets.from_file`), rates as ratios (0.98) or percent strings ("98%"), days as numbers,
     "none" or an empty value for no target:
@@ -342,6 +343,34 @@ class Targets:
             else:
                 overrides[row["metric"]] = value
         return cls(overrides, units)
+
+    @classmethod
+    def from_store(cls, con: duckdb.DuckDBPyConnection) -> Targets:
+        """The targets set in the dashboard (the store's `kpi_targets`, written by kpi.targets) over the registry
+        defaults: a row of unit '' overrides the KPI, any other unit its own group value, as `from_file` reads
+        them. A store without the table (from before it, opened read-only) or without rows: the defaults."""
+        if not has_targets_table(con):
+            return cls()
+        overrides: dict[str, float | None] = {}
+        units: dict[tuple[str, str], float | None] = {}
+        for metric_id, unit, target in con.execute("SELECT metric_id, unit, target FROM kpi_targets").fetchall():
+            if metric_id not in METRIC_BY_ID:  # a KPI since removed from the registry
+                continue
+            if unit:
+                units[(nfc(unit).strip(), metric_id)] = target
+            else:
+                overrides[metric_id] = target
+        return cls(overrides, units)
+
+
+def has_targets_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store has the `kpi_targets` table. Asked by binding a relation, not by a query: a failed query
+    would abort the caller's transaction, and duckdb_tables() costs ten times more (every dashboard query asks)."""
+    try:
+        con.table("kpi_targets")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _target_value(metric_id: str, raw: object) -> float | None:
@@ -907,9 +936,9 @@ def kpi_table(con: duckdb.DuckDBPyConnection, period: Period, *, by: str | None 
     `source="aggregates"` (default) reads the pre-aggregated tables of `kpi.aggregates` (built once here if a
     database never had them; when they cannot be built, on a read-only connection, the dossiers are read);
     `source="dossiers"` computes every dossier's state from the base table, the reference the aggregates are
-    tested against. Both give identical results.
+    tested against. Both give identical results. `targets` None: those set in the dashboard (Targets.from_store).
     """
-    targets = targets or Targets()
+    targets = targets if targets is not None else Targets.from_store(con)
     chosen = [metric(m) for m in metrics] if metrics is not None else list(METRICS)
     windows = _windows(period, by)
     raw = _aggregate(con, windows, by=by, where=where, scope=scope, on_time_by=on_time_by, period=period,
@@ -936,7 +965,7 @@ def kpi_tables(con: duckdb.DuckDBPyConnection, periods_: Iterable[Period], *, by
     periods_ = list(periods_)
     if not periods_:
         return []
-    targets = targets or Targets()
+    targets = targets if targets is not None else Targets.from_store(con)
     chosen = [metric(m) for m in metrics] if metrics is not None else list(METRICS)
     ids: dict[Period, int] = {}
     per_period = [[_Window(ids.setdefault(w.period, len(ids)), w.role, w.label, w.period) for w in _windows(p, by)
@@ -1099,7 +1128,7 @@ __all__ = [
     "AFTER_REFORM", "BEFORE_REFORM", "COUNTS", "DIMENSIONS", "DIMENSION_BY_ID", "MIXED", "METRIC_BY_ID",
     "REFORM_DAY", "Dimension", "dimension_params", "Hierarchy", "Scope", "ScopeRefused", "Targets", "caller_scope",
     "current_scope", "dossier_counts",
-    "dossier_states_sql",
+    "dossier_states_sql", "has_targets_table",
     "era_of", "hierarchy_for", "kpi_table", "kpi_tables", "kpi_value", "rank_groups", "received_rows_sql",
     "status_for",
 ]

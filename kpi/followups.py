@@ -273,6 +273,7 @@ def movement(con: duckdb.DuckDBPyConnection, followups: pd.DataFrame, period: Pe
     today = today or date.today()
     if followups.empty:
         return _empty(REPORT_COLUMNS)
+    targets = targets if targets is not None else Targets.from_store(con)
     wanted: dict[str, dict[str, set]] = {}  # dimension -> periods, units, metrics
     for row in followups.itertuples(index=False):
         want = wanted.setdefault(row.unit_dimension, {"periods": set(), "units": set(), "metrics": set()})
@@ -295,7 +296,7 @@ def movement(con: duckdb.DuckDBPyConnection, followups: pd.DataFrame, period: Pe
         m = metric(row.metric_id)
         then = _kpi(found, Period(row.period_start, row.period_end), row.unit_dimension, row.unit, row.metric_id)
         now = _kpi(found, period, row.unit_dimension, row.unit, row.metric_id)
-        target = now["target"] if now["target"] is not None else (targets or Targets()).target_for(m.id)
+        target = now["target"] if now["target"] is not None else targets.target_for(m.id, row.unit)
         rows.append({
             "id": int(row.id), "unit_dimension": row.unit_dimension, "unit": row.unit, "metric": row.metric_id,
             "task": row.task, "owner": row.owner, "due_date": row.due_date, "status": row.status, "note": row.note,

@@ -149,7 +149,7 @@ def build_pack(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[st
     for key in where:
         if key not in DIMENSION_BY_ID or DIMENSION_BY_ID[key].sql is None:
             raise ValueError(f"unknown filter {key!r}; known: {', '.join(d for d in DIMENSION_BY_ID if d != 'month')}")
-    targets = targets or Targets()
+    targets = targets if targets is not None else Targets.from_store(con)
     headline = kpi_table(con, period, where=where, targets=targets)
     level = departments_level(con, period, where)
     agency_where = drilldown.with_agency_level(where, level)

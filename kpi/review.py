@@ -181,6 +181,12 @@ def status_summary(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["metric", "red", "amber", "green", "no_status"])
 
 
+def has_target(frame: pd.DataFrame, metric_id: str) -> bool:
+    """Whether a review frame's units are assessed on the KPI: one of them has a target (the registry default,
+    or one set on the Targets page, for every unit or its own)."""
+    return bool(frame.loc[frame["metric"] == metric_id, "target"].notna().any()) if not frame.empty else False
+
+
 def below_target(frame: pd.DataFrame, metric_id: str | None = None) -> pd.DataFrame:
     """The (unit, KPI) pairs below target (status red or amber), of one KPI (no metric column then) or all,
     red first, then by KPI and by distance from the target; `gap_pp` is value - target (percentage points
@@ -365,6 +371,7 @@ def _plain(value: object) -> object:
 
 __all__ = [
     "DEFAULT_MIN_DENOMINATOR", "DEPARTMENTS", "LABELS", "LIST_LABELS", "REVIEW_COLUMNS", "below_target", "chase_list",
-    "display", "groupings", "has_values", "headed", "movers", "overdue_by_unit", "overdue_count", "review_month",
-    "review_table", "review_total", "status_summary", "unit_where", "wide_column", "wide_labels", "wide_table",
+    "display", "groupings", "has_target", "has_values", "headed", "movers", "overdue_by_unit", "overdue_count",
+    "review_month", "review_table", "review_total", "status_summary", "unit_where", "wide_column", "wide_labels",
+    "wide_table",
 ]

@@ -201,3 +201,17 @@ CREATE TABLE IF NOT EXISTS followups (
     updated_at      TIMESTAMP NOT NULL,
     CHECK (period_start <= period_end)
 );
+
+-- KPI targets set by the provincial office in the dashboard (kpi/targets.py writes it; the engine reads it through
+-- kpi.engine.Targets.from_store): one row per KPI and unit, overriding the registry's default. unit '' = every unit,
+-- else a group value as the engine groups by (an agency, a district, a commune); target NULL = no target for that
+-- KPI (and unit); a rate is a 0-1 ratio, days are days. No row: the registry default. metric_id is a registry id
+-- (checked by kpi/targets.py, so that a new KPI needs no schema change).
+CREATE TABLE IF NOT EXISTS kpi_targets (
+    metric_id   VARCHAR   NOT NULL,
+    unit        VARCHAR   NOT NULL DEFAULT '',
+    target      DOUBLE,
+    updated_at  TIMESTAMP NOT NULL,
+    updated_by  VARCHAR   NOT NULL,             -- the administrator's account (an official's e-mail)
+    PRIMARY KEY (metric_id, unit)
+);

@@ -38,6 +38,7 @@ from kpi import (
     meeting,
     overview,
     store,
+    targets,
     views,
 )
 from kpi.engine import Scope, caller_scope, kpi_tables
@@ -166,12 +167,14 @@ def import_files(files: Sequence[tuple[str, object]], progress: Callable[[float,
     return outcomes
 
 
-def data_version(version: db.StoreVersion | None = None) -> tuple[str, int]:
-    """Cache key part that changes with every import, so cached queries are never stale (a follow-up write
-    gives a new store version but the same imports: the KPI results stay cached)."""
+def data_version(version: db.StoreVersion | None = None) -> tuple[str, int, int, int]:
+    """Cache key part that changes with every import and every change of the KPI targets (kpi.targets.revision:
+    a KPI's status depends on its target), so cached queries are never stale (a follow-up write gives a new store
+    version but the same imports and targets: the KPI results stay cached)."""
     cur = (version or _store()).cursor()
     try:
-        return str(db.default_db_path()), cur.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+        imports = cur.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+        return str(db.default_db_path()), imports, *targets.revision(cur)
     finally:
         cur.close()
 
@@ -980,6 +983,29 @@ def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple
     _audit(caller(), "followup_change", target=function.__name__,
            detail={k: str(v)[:200] for k, v in kwargs.items() if k != "note"} | {"args": str(args)[:200]})
     return result, None
+
+
+def write_target(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
+    """Run a target write of kpi.targets (set_target, reset_target) as the logged-in administrator (`by`) in a new
+    version of the store (`writing` with the "targets" permission): (its TargetChange, None), or (None, why, in
+    the chosen language) when the target is refused, the caller may not change targets (recorded as a refusal)
+    or another writer holds the store too long. The change goes to the audit log with the target before and
+    after; data_version holds the targets' revision, so every KPI read after it applies the new target. Safe in a
+    widget callback (draws nothing)."""
+    who = caller()
+    try:
+        with writing(FOLLOWUP_WRITE_TIMEOUT_S, permission="targets") as con:
+            change = function(con, *args, **{**kwargs, "by": who.name})
+    except targets.TargetError as error:
+        return None, t(error.vi, error.en)
+    except access.AccessRefused as error:
+        _audit(who, "refused", target=function.__name__, detail={"reason": str(error)[:300]}, outcome="refused")
+        return None, str(error)
+    except db.StoreBusy as error:
+        return None, str(error)
+    _audit(who, "target_change", target=change.label,
+           detail={"change": function.__name__, "old": change.old, "new": change.new})
+    return change, None
 
 
 def followups_panel(where: Mapping[str, object], period: views.Period, *, key: str,

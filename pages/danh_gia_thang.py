@@ -67,7 +67,7 @@ if below_open:
                            file_stem=f"so_don_vi_dat_muc_tieu_{month.start:%Y_%m}")
         below = review.below_target(frame, chosen_metric)
         label = t(metric(chosen_metric).label_vi, metric(chosen_metric).label_en)
-        if metric(chosen_metric).default_target is None:
+        if not review.has_target(frame, chosen_metric):
             st.caption(t(f"{label}: chưa đặt mục tiêu, không đánh giá đạt/chưa đạt.",
                          f"{label}: no target set, so no unit is assessed."))
         elif below.empty:
