@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -52,6 +53,18 @@ def insert(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> Non
         con.execute(f"INSERT INTO dossiers ({', '.join(COLUMNS)}) VALUES {', '.join(one for _ in rows)}",
                     [r[c] for r in rows for c in COLUMNS])
     refresh_aggregates(con)
+
+
+def store_file(path: Path, rows: list[dict[str, object]]) -> Path:
+    """A store file at `path` holding `rows` (inserted as `insert` does); for the tests that run pages on it."""
+    from kpi import db
+
+    con = db.connect(path)
+    try:
+        insert(con, list(rows))
+    finally:
+        con.close()
+    return path
 
 
 def small_store(rows: list[dict[str, object]] = ()) -> duckdb.DuckDBPyConnection:

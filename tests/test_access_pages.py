@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from apptest import app_test
-from kpi_rows import insert, row
+from kpi_rows import row, store_file
 from streamlit.testing.v1 import AppTest
 
 from kpi import accounts, appdb, audit, db, ui
@@ -43,10 +43,7 @@ FOREIGN_BELOW = ("Phường Hàng Bạc", "Phường Hàng Đào")  # what lies 
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("access") / "access.duckdb"
-    con = db.connect(path)
-    insert(con, ROWS)
-    con.close()
+    path = store_file(tmp_path_factory.mktemp("access") / "access.duckdb", ROWS)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(db.DB_ENV, str(path))
         yield path
@@ -138,9 +135,7 @@ def submit(at: AppTest, **fields: str) -> AppTest:
 
 
 def test_first_run_creates_the_administrator_then_logs_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "new.duckdb"
-    db.connect(path).close()
-    insert_rows(path)
+    path = store_file(tmp_path / "new.duckdb", ROWS)
     monkeypatch.setenv(db.DB_ENV, str(path))
     at = built_in()
     assert any("tạo tài khoản quản trị" in s.value.lower() for s in at.subheader)
@@ -151,15 +146,9 @@ def test_first_run_creates_the_administrator_then_logs_in(tmp_path: Path, monkey
     assert accounts.get_user(appdb.app_db_path(path), "admin@tinh.gov.vn").role == "admin"
 
 
-def insert_rows(path: Path) -> None:
-    con = db.connect(path)
-    insert(con, ROWS)
-    con.close()
-
-
 def test_built_in_login_refuses_wrong_passwords_and_locks_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "login.duckdb"
-    insert_rows(path)
+    store_file(path, ROWS)
     monkeypatch.setenv(db.DB_ENV, str(path))
     app = appdb.app_db_path(path)
     accounts.add_user(app, "quantri@tinh.gov.vn", "admin", (), "mat-khau-dung-1", created_by="tests")
@@ -178,7 +167,7 @@ def test_built_in_login_then_the_session_times_out(tmp_path: Path, monkeypatch: 
     import datetime as dt
 
     path = tmp_path / "login.duckdb"
-    insert_rows(path)
+    store_file(path, ROWS)
     monkeypatch.setenv(db.DB_ENV, str(path))
     accounts.add_user(appdb.app_db_path(path), "quantri@tinh.gov.vn", "admin", (), "mat-khau-dung-1",
                       created_by="tests")

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 import pytest
 from apptest import app_test
-from kpi_rows import insert, row
+from kpi_rows import row, store_file
 from streamlit.testing.v1 import AppTest
 
 from kpi import db, periods
@@ -50,10 +50,7 @@ ROWS = [
 
 @pytest.fixture
 def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "followups.duckdb"
-    con = db.connect(path)
-    insert(con, ROWS)
-    con.close()
+    path = store_file(tmp_path / "followups.duckdb", ROWS)
     monkeypatch.setenv(db.DB_ENV, str(path))
     yield path
 

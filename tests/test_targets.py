@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from apptest import ADMIN, app_test
 from conftest import PROJECT_ROOT
-from kpi_rows import insert, row, small_store
+from kpi_rows import insert, row, small_store, store_file
 from streamlit.testing.v1 import AppTest
 
 from kpi import appdb, audit, db, periods, targets
@@ -223,10 +223,7 @@ def test_the_cli_applies_the_stored_targets_unless_given_a_file(tmp_path):
 
 @pytest.fixture
 def store_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "targets.duckdb"
-    store = db.connect(path)
-    insert(store, ROWS)
-    store.close()
+    path = store_file(tmp_path / "targets.duckdb", ROWS)
     monkeypatch.setenv(db.DB_ENV, str(path))
     yield path
 
