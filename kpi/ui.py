@@ -978,7 +978,10 @@ def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple
             result = function(con, *args, **kwargs)
     except followups.FollowupError as error:
         return None, t(error.vi, error.en)
-    except (db.StoreBusy, access.AccessRefused) as error:
+    except access.AccessRefused as error:
+        _audit(caller(), "refused", target=function.__name__, detail={"reason": str(error)[:300]}, outcome="refused")
+        return None, str(error)
+    except db.StoreBusy as error:
         return None, str(error)
     _audit(caller(), "followup_change", target=function.__name__,
            detail={k: str(v)[:200] for k, v in kwargs.items() if k != "note"} | {"args": str(args)[:200]})
