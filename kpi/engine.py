@@ -183,19 +183,21 @@ def _check_dimension(period: Period, dimension_id: str, use: str) -> None:
 # --- scope ------------------------------------------------------------------------------------------
 
 
+SCOPE_FIELDS = ("agencies", "districts", "communes")
+
+
 @dataclass(frozen=True)
 class Scope:
-    """The units a caller may see. A dossier is visible when its agency name, agency code, district or
+    """The units a caller may see, by name. A dossier is visible when its agency name, district or
     commune is listed in the matching set; Scope() sees nothing; `None` instead of a Scope means
     everything. Every engine query applies it."""
 
     agencies: frozenset[str] = frozenset()
-    agency_codes: frozenset[str] = frozenset()
     districts: frozenset[str] = frozenset()
     communes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
-        for name in ("agencies", "agency_codes", "districts", "communes"):
+        for name in SCOPE_FIELDS:
             value = getattr(self, name)
             if isinstance(value, str):
                 raise TypeError(f"Scope.{name} is a set of names, not one string: {value!r}")
@@ -204,7 +206,6 @@ class Scope:
 
 _SCOPE_SQL = (
     "($scope_all OR list_contains($scope_agencies::VARCHAR[], agency_name) "
-    "OR list_contains($scope_agency_codes::VARCHAR[], agency_code) "
     "OR list_contains($scope_districts::VARCHAR[], district) "
     "OR list_contains($scope_communes::VARCHAR[], commune))"
 )
@@ -239,7 +240,7 @@ def current_scope(scope: Scope | None = None) -> Scope | None:
     caller = bound[0]
     if scope is None or scope == caller:
         return caller
-    inside = all(getattr(scope, n) <= getattr(caller, n) for n in ("agencies", "agency_codes", "districts", "communes"))
+    inside = all(getattr(scope, n) <= getattr(caller, n) for n in SCOPE_FIELDS)
     if not inside:
         raise ScopeRefused("phạm vi được hỏi vượt ra ngoài phạm vi của người dùng (the scope asked for is outside "
                            "the user's scope)")
@@ -253,7 +254,6 @@ def _scope_params(scope: Scope | None) -> dict[str, object]:
     return {
         "scope_all": scope_all,
         "scope_agencies": sorted(scope.agencies),
-        "scope_agency_codes": sorted(scope.agency_codes),
         "scope_districts": sorted(scope.districts),
         "scope_communes": sorted(scope.communes),
     }

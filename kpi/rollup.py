@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from kpi import db
-from kpi.aggregates import AGGREGATES_DEFINITION, TABLES, aggregate_state, extend_snapshots, is_rolled_up
+from kpi.aggregates import AGGREGATES_DEFINITION, TABLES, aggregate_state, empty_tables, extend_snapshots, is_rolled_up
 
 MANIFEST = "manifest.json"
 FORMAT = 1  # the layout of an export folder
@@ -103,8 +103,8 @@ def rollup(con: duckdb.DuckDBPyConnection, folders: Sequence[str | Path]) -> dic
     last = max(ends) if ends else None
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in (*TABLES, "aggregate_state", "rollup_sources"):
-            con.execute(f"DELETE FROM {table}")
+        empty_tables(con)
+        con.execute("DELETE FROM rollup_sources")
         for folder, manifest in zip(folders, manifests, strict=True):
             for table in TABLES:
                 con.execute(f"INSERT INTO {table} SELECT * FROM read_parquet($path)",

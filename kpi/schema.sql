@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS import_warnings (
 -- date, finished_at else returned_at, is that day). _day/_ts: on time by date or by exact timestamp.
 CREATE TABLE IF NOT EXISTS kpi_daily (
     day                     DATE NOT NULL,
-    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR,
     agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
     received                INTEGER NOT NULL,
     received_fee            INTEGER NOT NULL,  -- fee_vnd > 0
@@ -113,7 +113,7 @@ CREATE TABLE IF NOT EXISTS kpi_daily (
 -- The same per (first day of the month, dimensions): kpi_daily summed by month.
 CREATE TABLE IF NOT EXISTS kpi_monthly (
     month                   DATE NOT NULL,
-    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR,
     agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
     received INTEGER NOT NULL, received_fee INTEGER NOT NULL, received_paid_online INTEGER NOT NULL,
     received_digitized INTEGER NOT NULL, received_not_accepted INTEGER NOT NULL,
@@ -130,7 +130,7 @@ CREATE TABLE IF NOT EXISTS kpi_monthly (
 -- (an end date after t, or none at all).
 CREATE TABLE IF NOT EXISTS kpi_open_deltas (
     day            DATE NOT NULL,
-    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR,
     agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
     open           INTEGER NOT NULL,
     overdue_day    INTEGER NOT NULL,
@@ -144,7 +144,7 @@ CREATE TABLE IF NOT EXISTS kpi_open_deltas (
 -- month end <= t + the deltas after that month end up to t.
 CREATE TABLE IF NOT EXISTS kpi_open_snapshots (
     month_end      DATE NOT NULL,
-    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR, agency_code VARCHAR,
+    province VARCHAR, district VARCHAR, commune VARCHAR, agency_name VARCHAR,
     agency_level VARCHAR, sector VARCHAR, procedure_code VARCHAR, channel VARCHAR, service_level VARCHAR,
     open           INTEGER NOT NULL,
     overdue_day    INTEGER NOT NULL,

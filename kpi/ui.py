@@ -41,7 +41,7 @@ from kpi import (
     targets,
     views,
 )
-from kpi.engine import Scope, caller_scope, kpi_tables
+from kpi.engine import SCOPE_FIELDS, Scope, caller_scope, kpi_tables
 from kpi.fields import term_label
 from kpi.formatting import (
     display_frame,
@@ -196,7 +196,7 @@ def _scope_key(scope: Scope | None) -> tuple | None:
     """A cache key part for the scope a query runs under (None: everything)."""
     if scope is None:
         return None
-    return tuple(tuple(sorted(getattr(scope, n))) for n in ("agencies", "agency_codes", "districts", "communes"))
+    return tuple(tuple(sorted(getattr(scope, n))) for n in SCOPE_FIELDS)
 
 
 def _scope_from_key(key: tuple | None) -> Scope | None:
