@@ -261,3 +261,26 @@ def test_tables_built_under_older_rules_are_rebuilt(tmp_path) -> None:
     assert kpi_table(con, may).attrs["data_quality"]["terminal_without_end_date"] == 1  # rebuilt
     assert con.execute("SELECT definition FROM aggregate_state").fetchone()[0] == AGGREGATES_DEFINITION
     con.close()
+
+
+def test_a_store_of_an_earlier_definition_is_rebuilt_without_the_retired_column(tmp_path) -> None:
+    """A store whose aggregate tables still have definition 2's agency_code column: the first writer rebuilds
+    them under the current definition (the column dropped), and the engine's figures equal the dossiers'."""
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    for table in ("kpi_daily", "kpi_monthly", "kpi_open_deltas", "kpi_open_snapshots"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN agency_code VARCHAR")  # as definition 2 built them
+    con.execute("INSERT INTO dossiers (dossier_code, procedure_code, agency_name, agency_code, channel, received_at, "
+                "due_at, finished_at, status, import_id) VALUES ('A-1', '1.0', 'Sở A', 'S.A', 'online', "
+                "TIMESTAMP '2025-03-03 08:00', TIMESTAMP '2025-03-10 17:00', TIMESTAMP '2025-03-05 09:00', 10, 1)")
+    con.execute("INSERT INTO aggregate_state (built_at, dossiers, definition) VALUES (now()::TIMESTAMP, 1, 2)")
+    con.close()
+    with db.writing(path):
+        pass
+    con = db.connect(path, read_only=True)
+    columns = {c for (c,) in con.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = 'kpi_daily'")
+               .fetchall()}
+    assert "agency_code" not in columns and "agency_name" in columns
+    on_time = kpi_table(con, periods.month(2025, 3), by="agency", metrics=["on_time_rate"])
+    assert on_time[["group", "numerator", "denominator"]].values.tolist() == [["Sở A", 1, 1]]
+    con.close()
