@@ -16,6 +16,7 @@ def test_the_benchmark_reports_every_part(tmp_path):
     pages = [r for r in report.rows if r.what.startswith("page ")]
     assert [r.what.split(",")[0] for r in pages] == ["page Methodology"] * 2  # a month and a year
     assert all(r.figure.startswith("cold ") and "data calls" in r.figure for r in pages)
+    assert all(" (0 data calls)" not in r.figure for r in pages)  # the page ran logged in, past the login
     versus = [r for r in report.rows if "engine vs pandas" in r.what]
     assert len(versus) == 2 * len(bench.GROUPINGS)
     assert all("same figures" in r.figure for r in versus)  # the engine and plain pandas agree
