@@ -284,6 +284,7 @@ def _pack(args: argparse.Namespace) -> int:
                   f"{len(values)} times", file=sys.stderr)
             return 2
         where[name] = values[0]
+    args.caller.require_own_unit(where)
     period = _period(args)
     con = _open_read_only(args.db)
     try:

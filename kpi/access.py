@@ -106,6 +106,14 @@ class Caller:
             raise AccessRefused(f"{names} nằm ngoài phạm vi của tài khoản {self.name} ({', '.join(self.units)}) "
                                 f"({names} is outside the account's scope)")
 
+    def require_own_unit(self, where: Mapping[str, object] | None) -> None:
+        """`AccessRefused` for a unit account's report (the meeting pack) without a filter naming a unit: the
+        pack of the whole province would hold its own figures under the province's name."""
+        if self.scope is not None and not any(k in UNIT_FILTERS and v is not None for k, v in (where or {}).items()):
+            raise AccessRefused(
+                f"báo cáo họp của tài khoản đơn vị là báo cáo của chính đơn vị: hãy chọn {', '.join(self.units)} "
+                f"(a unit account's meeting pack is its own unit's: choose {', '.join(self.units)})")
+
     def units_text(self, lang: str = "vi") -> str:
         if self.sees_all:
             return "toàn tỉnh" if lang == "vi" else "whole province"

@@ -1047,7 +1047,9 @@ def followups_panel(where: Mapping[str, object], period: views.Period, *, key: s
 def meeting_pack(selection: views.Selection) -> Pack:
     """The meeting pack of the selection (kpi.pack.build_pack through the query cache), with the follow-ups as
     they are now (followups_query: recording a follow-up changes no import, so the pack's own may be older)."""
-    if not caller().sees_all and not any(k in access.UNIT_FILTERS for k in selection.where):
+    try:
+        caller().require_own_unit(selection.where)
+    except access.AccessRefused:
         st.info(t("Báo cáo họp của tài khoản đơn vị là báo cáo của chính đơn vị: hãy chọn đơn vị của mình ở thanh "
                   "bên (tổng toàn tỉnh và bảng xếp hạng có ở các trang Tổng quan, Địa bàn, Sở, ngành).",
                   "A unit account's meeting report is its own unit's: choose your unit in the sidebar (the "

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apptest import app_test
+from apptest import account, app_test
 from kpi_rows import row, store_file
 from streamlit.testing.v1 import AppTest
 
@@ -229,3 +229,36 @@ def test_audit_of_an_import(store_path: Path, tmp_path: Path) -> None:
     assert main(["ingest", "--db", str(copy), str(export)]) == 0
     [event] = audit.events(appdb.app_db_path(copy), action="import").to_dict("records")
     assert event["actor"].startswith("cli:") and event["outcome"] == "ok" and "dem.csv" in event["target"]
+
+
+def test_a_units_meeting_pack_files_hold_no_other_district(store_path: Path, tmp_path: Path) -> None:
+    """The pack a unit account generates (here `pack --user`, the same package code as the page's downloads):
+    no sheet cell and no PDF page names the other district, its communes or its dossiers."""
+    import shutil
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from kpi.__main__ import main
+
+    account(UNIT, "unit", (BA_DINH,))
+    period = ["--from", "2025-03-01", "--to", "2025-03-31"]
+    assert main(["pack", "--db", str(store_path), *period, "--out", str(tmp_path), "--user", UNIT]) == 4  # no unit
+    assert main(["pack", "--db", str(store_path), *period, "--out", str(tmp_path / "all")]) == 0  # the operator's
+    every = " ".join(str(c.value) for book in (tmp_path / "all").glob("*.xlsx") for sheet in load_workbook(book)
+                     for row in sheet.iter_rows() for c in row)
+    assert HOAN_KIEM in every  # what the unit's pack must leave out is there to be left out
+    code = main(["pack", "--db", str(store_path), "--from", "2025-03-01", "--to", "2025-03-31", "--where",
+                 f"district={BA_DINH}", "--out", str(tmp_path), "--user", UNIT])
+    assert code == 0
+    [workbook] = tmp_path.glob("*.xlsx")
+    cells = [str(c.value) for sheet in load_workbook(workbook).worksheets for row in sheet.iter_rows() for c in row
+             if c.value is not None]
+    assert any(BA_DINH in c for c in cells)
+    foreign = (HOAN_KIEM, *FOREIGN_DOSSIERS, *FOREIGN_BELOW)
+    assert not [c for c in cells if any(f in c for f in foreign)]
+    if shutil.which("pdftotext"):  # installed by scripts/test
+        [pdf] = tmp_path.glob("*.pdf")
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert BA_DINH in text and not [f for f in foreign if f in text]
