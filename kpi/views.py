@@ -221,9 +221,10 @@ def filter_choices(con: duckdb.DuckDBPyConnection, dimension_id: str, period: Pe
 def unit_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every district, commune and agency name in the store, sorted: the units an account can be given."""
     source = "kpi_monthly" if ensure_aggregates(con) is not None else "dossiers"
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT name FROM (SELECT unnest([district, commune, agency_name]) AS name FROM {source}) "
-        "WHERE nullif(trim(name), '') IS NOT NULL ORDER BY name").fetchall()]
+    return [r[0] for r in con.execute(  # one DISTINCT per column: columnar, far cheaper than unnesting rows
+        f"SELECT name FROM (SELECT DISTINCT district AS name FROM {source} UNION SELECT DISTINCT commune FROM "
+        f"{source} UNION SELECT DISTINCT agency_name FROM {source}) WHERE nullif(trim(name), '') IS NOT NULL "
+        "ORDER BY name").fetchall()]
 
 
 def freshness(con: duckdb.DuckDBPyConnection, period: Period, where: Mapping[str, object] | None = None,
