@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import io
 import json
 import math
@@ -47,6 +48,7 @@ def _acting(action: str, permission: str | None = None) -> Callable:
     scope (the command's own code uses access.run where comparisons are allowed), the outcome recorded in the
     audit log as `action`; a refusal exits REFUSED_EXIT with its message."""
     def wrap(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        @functools.wraps(command)
         def run(args: argparse.Namespace) -> int:
             from kpi import appdb, audit
 
@@ -69,7 +71,6 @@ def _acting(action: str, permission: str | None = None) -> Callable:
             audit.record(path, **record, outcome="ok" if code == 0 else "error")
             return code
 
-        run.__doc__ = command.__doc__
         return run
 
     return wrap

@@ -27,9 +27,9 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from kpi.accounts import ROLES
 from kpi.engine import Scope, caller_scope
 
-ROLES = ("admin", "province", "unit")
 # What each permission allows, and the roles that hold it.
 PERMISSIONS = {
     "import": ("admin",),      # import exports (Data page upload, `kpi ingest --user`)
@@ -141,7 +141,7 @@ def role_label(role: str, lang: str = "vi") -> str:
 
 
 def operator(name: str = "cli") -> Caller:
-    """The server's operator (the CLI without `--user`, the dashboard before any account exists): sees all."""
+    """The server's operator (the CLI without `--user`: a shell on the server is an administrator's): sees all."""
     return Caller(name=name, role="admin")
 
 
@@ -169,11 +169,11 @@ def _call_arguments(function: Callable, args: tuple, kwargs: Mapping[str, object
     return bound.arguments
 
 
-def is_comparison(function: Callable, args: tuple, kwargs: Mapping[str, object]) -> bool:
-    """Rule 2: a comparison function called with no unit filter, grouped by nothing or by a unit level."""
+def is_comparison(function: Callable, arguments: Mapping[str, object]) -> bool:
+    """Rule 2: a call (its arguments by name) of a comparison function with no unit filter, grouped by nothing or
+    by a unit level."""
     if qualified_name(function) not in COMPARISONS:
         return False
-    arguments = _call_arguments(function, args, kwargs)
     where = arguments.get("where") or {}
     if any(key in UNIT_FILTERS and value is not None for key, value in dict(where).items()):
         return False
@@ -187,9 +187,10 @@ def query_scope(caller: Caller, function: Callable, args: tuple, kwargs: Mapping
     caller's scope; `AccessRefused` for a filter outside the scope."""
     if caller.scope is None:
         return None
-    where = _call_arguments(function, args, kwargs).get("where")
+    arguments = _call_arguments(function, args, kwargs)
+    where = arguments.get("where")
     caller.check_where(dict(where) if where else None)
-    return None if is_comparison(function, args, kwargs) else caller.scope
+    return None if is_comparison(function, arguments) else caller.scope
 
 
 def run(caller: Caller, function: Callable, con: object, *args: object, **kwargs: object) -> object:

@@ -217,14 +217,15 @@ class ScopeRefused(PermissionError):
 
 # The caller's scope (kpi.access: a dashboard user, `--user` on the CLI): while it is set, every engine query runs
 # under it, whatever its own `scope` argument; an explicit scope may only narrow it. Unset (the default): the
-# queries' own scope, None meaning everything, as for the server's operator.
-_CALLER: ContextVar[tuple[Scope | None] | None] = ContextVar("kpi_caller_scope", default=None)
+# queries' own scope, None meaning everything, as for the server's operator (a caller who sees everything is the
+# same as none).
+_CALLER: ContextVar[Scope | None] = ContextVar("kpi_caller_scope", default=None)
 
 
 @contextlib.contextmanager
 def caller_scope(scope: Scope | None) -> Iterator[None]:
     """Run the block's engine queries under a caller's scope (None: a caller who sees everything)."""
-    token = _CALLER.set((scope,))
+    token = _CALLER.set(scope)
     try:
         yield
     finally:
@@ -234,10 +235,9 @@ def caller_scope(scope: Scope | None) -> Iterator[None]:
 def current_scope(scope: Scope | None = None) -> Scope | None:
     """The scope a query runs under: the caller's (`caller_scope`), narrowed to `scope` when it lies inside it,
     else `scope` itself. `ScopeRefused` when `scope` reaches outside the caller's."""
-    bound = _CALLER.get()
-    if bound is None or bound[0] is None:
+    caller = _CALLER.get()
+    if caller is None:
         return scope
-    caller = bound[0]
     if scope is None or scope == caller:
         return caller
     inside = all(getattr(scope, n) <= getattr(caller, n) for n in SCOPE_FIELDS)

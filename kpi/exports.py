@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from kpi.formatting import map_texts
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # What a spreadsheet takes as the start of a formula (OWASP adds tab and carriage return: Excel trims them).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -37,13 +39,7 @@ def neutralise(value: object) -> object:
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` with `neutralise` applied to its column names and to every text cell."""
-    out = frame.rename(columns=neutralise)
-    for position in range(out.shape[1]):
-        series = out.iloc[:, position]
-        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series) \
-                or isinstance(series.dtype, pd.CategoricalDtype):
-            out.isetitem(position, series.map(neutralise))
-    return out
+    return map_texts(frame, neutralise)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

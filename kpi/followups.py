@@ -30,7 +30,7 @@ import pandas as pd
 from kpi.aggregates import ensure_aggregates
 from kpi.engine import DIMENSION_BY_ID, Targets, change, current_scope, hierarchy_for, kpi_tables
 from kpi.fields import nfc
-from kpi.formatting import format_date, format_decimal, format_value
+from kpi.formatting import BilingualError, format_date, format_decimal, format_value
 from kpi.metrics import METRIC_BY_ID, metric
 from kpi.periods import Period
 
@@ -51,12 +51,8 @@ REPORT_COLUMNS = ("id", "unit_dimension", "unit", "metric", "task", "owner", "du
 _PERSONAL_NUMBER = re.compile(r"(?<![\d.])(?:\+84|0)(?:[ .]?\d){8,10}(?![\d])|(?<!\d)(?:\d{12}|\d{9})(?!\d)")
 
 
-class FollowupError(ValueError):
+class FollowupError(BilingualError):
     """A follow-up that cannot be recorded, with the reason in Vietnamese and in English."""
-
-    def __init__(self, vi: str, en: str) -> None:
-        super().__init__(f"{vi} / {en}")
-        self.vi, self.en = vi, en
 
 
 # --- writing ----------------------------------------------------------------------------------------

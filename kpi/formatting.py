@@ -6,13 +6,24 @@ import datetime as dt
 import html
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 
 from kpi.fields import term_label
 
 NO_DATA = {"vi": "không có dữ liệu", "en": "no data"}
+
+
+class BilingualError(ValueError):
+    """A request the package refuses, with the reason in Vietnamese and in English (`vi`, `en`): the pages show
+    the reader's language, the CLI and logs both."""
+
+    def __init__(self, vi: str, en: str) -> None:
+        super().__init__(f"{vi} / {en}")
+        self.vi, self.en = vi, en
+
+
 # The ASCII marks that start or close Markdown anywhere in a line, as Streamlit reads it: emphasis, code, links and
 # images, HTML and autolinks (<...>), headings, tables, entities, LaTeX, e-mail autolinks and directive attributes.
 MARKDOWN_MARKS = frozenset("\\`*_[]<>#~$|&@{}")
@@ -34,13 +45,25 @@ def md_escape(text: object) -> str:
     return _AUTOLINK.sub(r"\1\\.", out).replace("://", ":\\/\\/")
 
 
+def map_texts(frame: pd.DataFrame, function: Callable[[str], object]) -> pd.DataFrame:
+    """A copy of `frame` with `function` applied to its text column names and to every text cell (numbers, dates
+    and empty cells as they are)."""
+    def text(value: object) -> object:
+        return function(value) if isinstance(value, str) else value
+
+    out = frame.rename(columns=text)
+    for position in range(out.shape[1]):
+        series = out.iloc[:, position]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series) \
+                or isinstance(series.dtype, pd.CategoricalDtype):
+            out.isetitem(position, series.map(text))
+    return out
+
+
 def markdown_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a display frame for st.table, which reads Markdown in its headers and cells: every text escaped
-    with md_escape (numbers and empty cells as they are)."""
-    out = frame.rename(columns=lambda c: md_escape(c) if isinstance(c, str) else c)
-    for position in range(out.shape[1]):
-        out.isetitem(position, out.iloc[:, position].map(lambda v: md_escape(v) if isinstance(v, str) else v))
-    return out
+    with md_escape."""
+    return map_texts(frame, md_escape)
 
 
 def html_escape(text: object) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from kpi.engine import Targets, _target_value, has_targets_table
 from kpi.fields import nfc
-from kpi.formatting import format_datetime, format_value
+from kpi.formatting import BilingualError, format_datetime, format_value
 from kpi.metrics import METRIC_BY_ID, METRICS, Metric
 
 MAX_UNIT_CHARS = 200  # a unit's name as the data write it ("Ủy ban nhân dân xã ..."), never a free text
@@ -28,12 +28,8 @@ EVERY_UNIT = ("Toàn tỉnh", "Every unit")  # the label of unit ''
 COLUMNS = ("metric", "unit", "target", "default", "updated_at", "updated_by")
 
 
-class TargetError(ValueError):
+class TargetError(BilingualError):
     """A target that cannot be set, with the reason in Vietnamese and in English."""
-
-    def __init__(self, vi: str, en: str) -> None:
-        super().__init__(f"{vi} / {en}")
-        self.vi, self.en = vi, en
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from kpi import (
 from kpi.engine import SCOPE_FIELDS, Scope, caller_scope, kpi_tables
 from kpi.fields import term_label
 from kpi.formatting import (
+    BilingualError,
     display_frame,
     format_change,
     format_date,
@@ -167,20 +168,39 @@ def import_files(files: Sequence[tuple[str, object]], progress: Callable[[float,
     return outcomes
 
 
+_FACTS: dict[tuple, tuple] = {}  # (store path, version key) -> _version_facts: a version's content never changes
+_FACTS_KEPT = 64
+
+
+def _version_facts(version: db.StoreVersion) -> tuple:
+    """What the cache keys read of a store version: its last import, its targets' revision (kpi.targets) and its
+    follow-ups' revision (kpi.followups). Read once per version: every write makes a new version (kpi.db.writing),
+    so the figures of one never change, and a page's queries need not ask them again."""
+    key = (str(db.default_db_path()), version.key)
+    found = _FACTS.get(key)
+    if found is None:
+        cur = version.cursor()
+        try:
+            imports = cur.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
+            found = (imports, targets.revision(cur), followups.revision(cur))
+        finally:
+            cur.close()
+        if len(_FACTS) >= _FACTS_KEPT:
+            _FACTS.pop(next(iter(_FACTS)), None)  # the oldest first
+        _FACTS[key] = found
+    return found
+
+
 def data_version(version: db.StoreVersion | None = None) -> tuple[str, int, int, int]:
     """Cache key part that changes with every import and every change of the KPI targets (kpi.targets.revision:
     a KPI's status depends on its target), so cached queries are never stale (a follow-up write gives a new store
     version but the same imports and targets: the KPI results stay cached)."""
-    cur = (version or _store()).cursor()
-    try:
-        imports = cur.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchone()[0]
-        return str(db.default_db_path()), imports, *targets.revision(cur)
-    finally:
-        cur.close()
+    imports, targets_revision, _ = _version_facts(version or _store())
+    return str(db.default_db_path()), imports, *targets_revision
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(version: tuple[str, int], module: str, name: str, args: tuple, kwargs: tuple, scope: tuple | None,
+def _cached(version: tuple, module: str, name: str, args: tuple, kwargs: tuple, scope: tuple | None,
             _store_version: db.StoreVersion) -> object:  # the version the key was read from (not hashed)
     function = getattr(importlib.import_module(module), name)
     _computed[0] += 1
@@ -953,62 +973,56 @@ def followups_query(function: Callable, *args: object, **kwargs: object) -> obje
 
     def call() -> object:
         version = _store()
-        cur = version.cursor()
-        try:
-            revision = followups.revision(cur)
-        finally:
-            cur.close()
+        revision = _version_facts(version)[2]
         return _cached((*data_version(version), *revision), function.__module__, function.__name__, args,
                        tuple(sorted(kwargs.items())), scope, version)
 
     return _profiled(function, args, kwargs, call)
 
 
-FOLLOWUP_WRITE_TIMEOUT_S = 120.0  # a follow-up saved during a nightly import waits for it this long
+ADMIN_WRITE_TIMEOUT_S = 120.0  # a follow-up or target saved during a nightly import waits for it this long
 
 
-def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
-    """Run a follow-up write of kpi.followups (add_followup, update_followup, mark_done) in a new version of the
-    store (`writing`): (its result, None), or (None, why, in the chosen language) when the follow-up is refused
-    or another writer holds the store too long. The cached
-    follow-up reads (followups_query) are keyed by the follow-ups' revision, which the write changes, so every
-    read after it is fresh while the KPI queries keep their cache. Safe in a widget callback (draws nothing)."""
+def _admin_write(permission: str, function: Callable, args: tuple,
+                 kwargs: Mapping[str, object]) -> tuple[object | None, str | None]:
+    """`function(con, *args, **kwargs)` in a new version of the store (`writing`) for a caller whose role holds
+    `permission`: (its result, None), or (None, why, in the chosen language) when the package refuses it (a
+    BilingualError), the caller may not (recorded in the audit log as a refusal) or another writer holds the
+    store too long. Safe in a widget callback (draws nothing)."""
     try:
-        with writing(FOLLOWUP_WRITE_TIMEOUT_S, permission="followups") as con:
-            result = function(con, *args, **kwargs)
-    except followups.FollowupError as error:
+        with writing(ADMIN_WRITE_TIMEOUT_S, permission=permission) as con:
+            return function(con, *args, **kwargs), None
+    except BilingualError as error:
         return None, t(error.vi, error.en)
     except access.AccessRefused as error:
         _audit(caller(), "refused", target=function.__name__, detail={"reason": str(error)[:300]}, outcome="refused")
         return None, str(error)
     except db.StoreBusy as error:
         return None, str(error)
-    _audit(caller(), "followup_change", target=function.__name__,
-           detail={k: str(v)[:200] for k, v in kwargs.items() if k != "note"} | {"args": str(args)[:200]})
-    return result, None
+
+
+def write_followup(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
+    """A follow-up write of kpi.followups (add_followup, update_followup, mark_done) by an administrator
+    (`_admin_write`), recorded in the audit log. The cached follow-up reads (followups_query) are keyed by the
+    follow-ups' revision, which the write changes, so every read after it is fresh while the KPI queries keep
+    their cache."""
+    result, error = _admin_write("followups", function, args, kwargs)
+    if error is None:
+        _audit(caller(), "followup_change", target=function.__name__,
+               detail={k: str(v)[:200] for k, v in kwargs.items() if k != "note"} | {"args": str(args)[:200]})
+    return result, error
 
 
 def write_target(function: Callable, *args: object, **kwargs: object) -> tuple[object | None, str | None]:
-    """Run a target write of kpi.targets (set_target, reset_target) as the logged-in administrator (`by`) in a new
-    version of the store (`writing` with the "targets" permission): (its TargetChange, None), or (None, why, in
-    the chosen language) when the target is refused, the caller may not change targets (recorded as a refusal)
-    or another writer holds the store too long. The change goes to the audit log with the target before and
-    after; data_version holds the targets' revision, so every KPI read after it applies the new target. Safe in a
-    widget callback (draws nothing)."""
+    """A target write of kpi.targets (set_target, reset_target) as the logged-in administrator (`by`,
+    `_admin_write`): its TargetChange, recorded in the audit log with the target before and after. data_version
+    holds the targets' revision, so every KPI read after it applies the new target."""
     who = caller()
-    try:
-        with writing(FOLLOWUP_WRITE_TIMEOUT_S, permission="targets") as con:
-            change = function(con, *args, **{**kwargs, "by": who.name})
-    except targets.TargetError as error:
-        return None, t(error.vi, error.en)
-    except access.AccessRefused as error:
-        _audit(who, "refused", target=function.__name__, detail={"reason": str(error)[:300]}, outcome="refused")
-        return None, str(error)
-    except db.StoreBusy as error:
-        return None, str(error)
-    _audit(who, "target_change", target=change.label,
-           detail={"change": function.__name__, "old": change.old, "new": change.new})
-    return change, None
+    change, error = _admin_write("targets", function, args, {**kwargs, "by": who.name})
+    if error is None:
+        _audit(who, "target_change", target=change.label,
+               detail={"change": function.__name__, "old": change.old, "new": change.new})
+    return change, error
 
 
 def followups_panel(where: Mapping[str, object], period: views.Period, *, key: str,
